@@ -1,0 +1,102 @@
+"""What the grader knows of an assignment, read from trusted files only.
+
+The released notebook (release/<id>/<id>.ipynb) fixes the graded cells, the
+points of each test cell, the locked cells and the setup code. The hidden checks
+and the probes live in grader/assignments/<id>/, the reference results in
+grader/references/. A submission's own copy of any of this is never trusted.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import notebook
+
+GRADER_DIR = Path(__file__).parent
+ASSIGNMENTS_DIR = GRADER_DIR / "assignments"
+REFERENCES_DIR = GRADER_DIR / "references"
+
+
+def course_root() -> Path:
+    """The course directory (source/, release/); TL_COURSE_ROOT overrides it for deployed graders."""
+    return Path(os.environ.get("TL_COURSE_ROOT", GRADER_DIR.parent))
+
+
+class UnknownAssignment(ValueError):
+    pass
+
+
+@dataclass
+class Assignment:
+    id: str
+    release: notebook.Notebook
+    setup: str
+    graded: list[str]             # grade ids of the solution cells, in notebook order
+    test_points: dict[str, float]  # grade id of each autograded test cell -> its points
+    locked: dict[str, notebook.Cell]
+
+    @property
+    def directory(self) -> Path:
+        return ASSIGNMENTS_DIR / self.id
+
+    @property
+    def checks(self) -> Path:
+        return self.directory / "checks.py"
+
+    @property
+    def probes(self) -> Path:
+        return self.directory / "probes.py"
+
+    @property
+    def source_notebook(self) -> Path:
+        return course_root() / "source" / self.id / f"{self.id}.ipynb"
+
+    @property
+    def release_notebook(self) -> Path:
+        return course_root() / "release" / self.id / f"{self.id}.ipynb"
+
+    def points_of(self, function: str) -> float:
+        """Points nbgrader gives the function's public test cell: the hidden tests must add up to it."""
+        return self.test_points.get(f"test_{function}", 0.0)
+
+
+def known() -> list[str]:
+    return sorted(p.name for p in ASSIGNMENTS_DIR.iterdir() if (p / "checks.py").exists())
+
+
+def load(assignment_id: str) -> Assignment:
+    if assignment_id not in known():
+        raise UnknownAssignment(f"unknown assignment {assignment_id!r}; known: {', '.join(known())}")
+    path = course_root() / "release" / assignment_id / f"{assignment_id}.ipynb"
+    release = notebook.read(path)
+    graded, test_points, locked, setup = [], {}, {}, []
+    for cell in release.cells:
+        meta, grade_id = cell.nbgrader, cell.grade_id
+        if grade_id is None:
+            continue
+        if meta.get("solution"):
+            graded.append(grade_id)
+        if meta.get("grade") and not meta.get("solution"):
+            test_points[grade_id] = float(meta.get("points", 0))
+        if meta.get("locked"):
+            locked[grade_id] = cell
+        if grade_id.startswith("setup") and cell.cell_type == "code":
+            setup.append(cell.source)
+    return Assignment(assignment_id, release, "\n\n".join(setup), graded, test_points, locked)
+
+
+def detect(submission: notebook.Notebook, hint: str | None = None) -> str:
+    """Which assignment a submission is: the --assignment flag, else its file name, else its grade ids."""
+    if hint:
+        if hint not in known():
+            raise UnknownAssignment(f"unknown assignment {hint!r}; known: {', '.join(known())}")
+        return hint
+    if submission.path.stem in known():
+        return submission.path.stem
+    ids = {c.grade_id for c in submission.cells if c.grade_id}
+    scores = {a: len(ids & set(load(a).graded)) for a in known()}
+    best = max(scores, key=scores.get, default=None)
+    if best is None or scores[best] == 0:
+        raise UnknownAssignment("cannot tell which assignment this notebook is: pass --assignment")
+    return best

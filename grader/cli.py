@@ -1,0 +1,115 @@
+"""Command line: `python -m grader grade|references ...` (see COURSE.md for the contract)."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import assignment as assignments
+from . import report as reports
+from .sandbox.limits import Limits
+
+
+def _limits(args) -> Limits:
+    return Limits(probe_seconds=args.test_timeout, submission_seconds=args.submission_timeout,
+                  memory_bytes=int(args.memory_gib * (1 << 30)))
+
+
+def _add_sandbox_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--sandbox", choices=("auto", "bubblewrap", "none"), default="auto",
+                        help="confinement of student code (auto: bubblewrap when installed)")
+    parser.add_argument("--test-timeout", type=float, default=Limits.probe_seconds, metavar="S",
+                        help="wall-time limit of one test, seconds (default %(default)s)")
+    parser.add_argument("--submission-timeout", type=float, default=Limits.submission_seconds, metavar="S",
+                        help="wall-time limit of one submission, seconds (default %(default)s)")
+    parser.add_argument("--memory-gib", type=float, default=Limits.memory_bytes / (1 << 30), metavar="G",
+                        help="memory limit of one submission, GiB (default %(default)s)")
+
+
+def cmd_grade(args) -> int:
+    from .grading import grade
+
+    report = grade(Path(args.notebook), args.assignment, execute=args.execute, limits=_limits(args),
+                   isolation=args.sandbox)
+    if args.json:
+        reports.write_json(report, Path(args.json))
+    if not args.quiet:
+        print(reports.table(report))
+    return 0
+
+
+def cmd_grade_all(args) -> int:
+    from .batch import grade_all, table
+
+    rows = grade_all(Path(args.directory), workers=args.workers, out=Path(args.out), force=args.force,
+                     execute=args.execute, limits=_limits(args), isolation=args.sandbox)
+    print(table(rows))
+    print(f"reports in {args.out}/<student>/<assignment>/report.json, scores in {args.out}/scores.csv")
+    return 0
+
+
+def cmd_examples(args) -> int:
+    from .examples import build
+
+    for path in build(args.assignment, assignments.course_root()):
+        print(f"wrote {path}")
+    return 0
+
+
+def cmd_references(args) -> int:
+    from .references import build
+
+    ids = assignments.known() if args.assignment == "all" else [args.assignment]
+    for assignment_id in ids:
+        provenance = build(assignments.load(assignment_id), args.device, experiments=not args.probes_only)
+        print(f"{assignment_id}: references built on {provenance['device']} with torch {provenance['torch']}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="python -m grader", description=__doc__)
+    sub = top.add_subparsers(dest="command", required=True)
+
+    grade = sub.add_parser("grade", help="grade one submitted notebook")
+    grade.add_argument("notebook")
+    grade.add_argument("--assignment", choices=assignments.known(), help="default: from the notebook")
+    grade.add_argument("--json", metavar="OUT", help="also write the JSON report here")
+    grade.add_argument("--execute", action="store_true", help="re-run the notebook in the sandbox first")
+    grade.add_argument("--quiet", action="store_true", help="print nothing (use with --json)")
+    _add_sandbox_options(grade)
+    grade.set_defaults(run=cmd_grade)
+
+    many = sub.add_parser("grade-all", help="grade a folder of submissions (submitted/<student>/<assignment>/)")
+    many.add_argument("directory")
+    many.add_argument("--workers", type=int, default=1, help="submissions graded at once (default 1)")
+    many.add_argument("--out", default="autograded", help="where reports and scores.csv go (default autograded)")
+    many.add_argument("--force", action="store_true", help="grade again even if a notebook is unchanged")
+    many.add_argument("--execute", action="store_true", help="re-run each notebook in the sandbox first")
+    _add_sandbox_options(many)
+    many.set_defaults(run=cmd_grade_all)
+
+    examples = sub.add_parser("examples", help="example submissions for the demo and tests")
+    examples_sub = examples.add_subparsers(dest="action", required=True)
+    build_examples = examples_sub.add_parser("build", help="write submitted/{solution,untouched,partial}/")
+    build_examples.add_argument("--assignment", required=True, choices=assignments.known())
+    build_examples.set_defaults(run=cmd_examples)
+
+    refs = sub.add_parser("references", help="reference results of the solutions")
+    refs_sub = refs.add_subparsers(dest="action", required=True)
+    build = refs_sub.add_parser("build", help="regenerate reference results from the source notebooks")
+    build.add_argument("--assignment", required=True, choices=assignments.known() + ["all"])
+    build.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    build.add_argument("--probes-only", action="store_true", help="keep the stored experiment results")
+    build.set_defaults(run=cmd_references)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the grader itself could not run: say so, exit non-zero
+        print(f"grader error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1

@@ -1,0 +1,352 @@
+"""Running student code in the sandbox, from the grader's side.
+
+`run_probes` runs a submission's graded cells and the probes in one worker
+process that announces each step before it starts. When a step hangs, crashes
+the process, exhausts memory or floods the output, the grader kills the whole
+process tree, charges that step alone, and starts a fresh worker for the steps
+that remain: one bad function costs its own tests, never the rest of the
+submission, and never the grader. `execute_notebook` runs a whole notebook there.
+"""
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import bubblewrap, protocol
+from .limits import Limits, control_group, rlimit_prefix
+from .probing import decode
+
+HERE = Path(__file__).parent
+RUNTIME_FILES = ("worker.py", "executor.py", "protocol.py", "probing.py")
+
+
+class SandboxUnavailable(RuntimeError):
+    pass
+
+
+@dataclass
+class StepResult:
+    status: str  # ok, failed, missing, error, timeout
+    value: object = None
+    error: dict | None = None
+
+
+@dataclass
+class WorkerReport:
+    probes: dict[str, StepResult] = field(default_factory=dict)
+    cell_errors: dict[str, dict] = field(default_factory=dict)
+    patched: dict[str, list[str]] = field(default_factory=dict)  # cell or probe -> functions it replaced
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def isolation_mode(requested: str) -> str:
+    """'bubblewrap' or 'none'; 'auto' picks bubblewrap when it is installed."""
+    if requested == "auto":
+        return "bubblewrap" if bubblewrap.available() else "none"
+    if requested == "bubblewrap" and not bubblewrap.available():
+        raise SandboxUnavailable("bubblewrap (bwrap) is not installed: `apt-get install bubblewrap`, or pass --sandbox none")
+    if requested not in ("bubblewrap", "none"):
+        raise ValueError(f"unknown sandbox {requested!r}")
+    return requested
+
+
+NO_ISOLATION_WARNING = ("bubblewrap is not installed: student code ran without filesystem and network isolation, "
+                        "under resource limits only")
+
+
+class Sandbox:
+    """A confinement ready to start processes: runtime files in place, mounts and limits decided."""
+
+    def __init__(self, *, limits: Limits = Limits(), isolation: str = "auto", device: str = "cpu",
+                 threads: int | None = None, probes_file: Path | None = None, extra_mounts: list[Path] = ()):
+        self.limits = limits
+        self.isolation = isolation_mode(isolation)
+        self.device = device
+        self.threads = threads or os.cpu_count() or 1
+        self.workdir = tempfile.mkdtemp(prefix="grader-")
+        runtime = Path(self.workdir) / "runtime"
+        runtime.mkdir()
+        for name in RUNTIME_FILES:
+            shutil.copy(HERE / name, runtime / name)
+        if probes_file is not None:
+            shutil.copy(probes_file, runtime / "probes.py")
+        if self.isolation == "bubblewrap":
+            self.runtime = "/grader"
+            self.mounts = bubblewrap.Mounts(read_only=bubblewrap.python_mounts() + list(extra_mounts),
+                                            placed={"/grader": runtime})
+        else:
+            self.runtime = str(runtime)
+            self.mounts = None
+
+    def describe(self) -> dict:
+        return {"isolation": self.isolation, "limits": self.limits.describe()}
+
+    def environment(self) -> dict[str, str]:
+        home = "/tmp" if self.isolation == "bubblewrap" else self.workdir
+        return {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": home, "TMPDIR": home,
+                "MPLBACKEND": "Agg", "MPLCONFIGDIR": f"{home}/matplotlib", "JUPYTER_RUNTIME_DIR": f"{home}/jupyter",
+                "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+                "TL_CACHE": os.environ.get("TL_CACHE", f"{home}/cache"), "TL_DEVICE": self.device,
+                "OMP_NUM_THREADS": str(self.threads), "PYTHONHASHSEED": "0", "LANG": "C.UTF-8",
+                "PYTHONUNBUFFERED": "1"}
+
+    def start(self, script: str, job: dict) -> "Process":
+        return Process(self, script, job)
+
+    def close(self) -> None:
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class Process:
+    """One sandboxed Python process running a runtime script, with its results pipe."""
+
+    def __init__(self, sandbox: Sandbox, script: str, job: dict):
+        self.limits = sandbox.limits
+        self.group = control_group(self.limits)
+        read_fd, write_fd = os.pipe()
+        # -E -s: ignore PYTHON* variables and the user's site-packages; the script's folder stays importable
+        argv = [sys.executable, "-E", "-s", "-B", f"{sandbox.runtime}/{script}"]
+        env = sandbox.environment()
+        if sandbox.isolation == "bubblewrap":
+            argv = bubblewrap.bwrap_command(argv, sandbox.mounts, self.limits, env)
+            env = None
+        prefix = rlimit_prefix(self.limits, cap_address_space=self.group is None)
+        if self.group is not None:
+            prefix = self.group.attach_prefix() + prefix
+        self.popen = subprocess.Popen(prefix + argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                      stderr=subprocess.STDOUT, pass_fds=[write_fd], env=env,
+                                      cwd=sandbox.workdir, start_new_session=True)
+        os.close(write_fd)
+        self.results_fd = read_fd
+        try:
+            self.popen.stdin.write(json.dumps(dict(job, fd=write_fd)).encode())
+            self.popen.stdin.close()
+        except BrokenPipeError:
+            pass
+
+    def kill(self) -> None:
+        try:
+            os.killpg(self.popen.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        if self.group is not None:
+            self.group.kill_all()
+
+    def why_it_ended(self, returncode: int) -> str:
+        limits, group = self.limits, self.group
+        if group is not None and group.out_of_memory():
+            return f"it used more than the memory limit of {limits.memory_bytes >> 20} MiB"
+        if group is not None and group.hit_task_limit():
+            return f"it started more than the limit of {limits.tasks} processes and threads"
+        if returncode in (-signal.SIGXCPU, 128 + signal.SIGXCPU):
+            return f"it used more than the CPU-time limit of {limits.cpu_seconds} s"
+        if returncode in (-signal.SIGKILL, 128 + signal.SIGKILL):
+            return "the process was killed (out of memory, or by a signal)"
+        if returncode < 0:
+            return f"the process was killed by signal {signal.Signals(-returncode).name}"
+        return f"the process ended with exit code {returncode} (sys.exit, os._exit or a crash)"
+
+    def finish(self, killed: bool) -> str | None:
+        """Reap the process; why it ended, when it was not killed by us."""
+        if killed:
+            self.kill()
+        try:
+            returncode = self.popen.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            returncode = self.popen.wait()
+        os.close(self.results_fd)
+        self.popen.stdout.close()
+        reason = None if killed else self.why_it_ended(returncode)
+        if self.group is not None:
+            self.group.remove()
+        return reason
+
+
+def follow(process: Process, deadline: float, step_seconds: float, step_name: str, on_message
+           ) -> tuple[tuple[str, str], tuple[str, str] | None, bytes]:
+    """Read the process's announcements until it finishes, ends or breaks a limit.
+
+    `on_message(message, payload, step)` returns the new current step, a pair
+    (kind, name) with kind 'finished' at the end. Returns the last step, why the
+    process was stopped or ended (status, reason) unless it finished, and the tail
+    of what it printed."""
+    limits = process.limits
+    decoder = protocol.Decoder(limits.message_bytes)
+    selector = selectors.DefaultSelector()
+    selector.register(process.results_fd, selectors.EVENT_READ, "results")
+    selector.register(process.popen.stdout, selectors.EVENT_READ, "output")
+    step = ("startup", "")
+    step_deadline = min(deadline, time.monotonic() + step_seconds)
+    printed, log, open_streams, stop = 0, bytearray(), 2, None
+    try:
+        while open_streams and step[0] != "finished" and stop is None:
+            remaining = step_deadline - time.monotonic()
+            if remaining <= 0:
+                if step_deadline >= deadline:
+                    limit = f"the time limit of {limits.submission_seconds:.0f} s for the whole submission"
+                else:
+                    limit = f"the time limit of {step_seconds:.0f} s for one {step_name}"
+                stop = ("timeout", f"it ran longer than {limit}")
+                break
+            for key, _ in selector.select(remaining):
+                chunk = os.read(key.fd, 1 << 20)
+                if not chunk:
+                    selector.unregister(key.fd)
+                    open_streams -= 1
+                elif key.data == "output":
+                    printed += len(chunk)
+                    log += chunk
+                    del log[:-8000]
+                    if printed > limits.output_bytes:
+                        stop = ("error", f"it printed more than the output limit of {limits.output_bytes >> 20} MiB")
+                else:
+                    try:
+                        messages = decoder.feed(chunk)
+                    except ValueError as exc:
+                        stop = ("error", f"it sent the grader malformed or oversized data ({exc})")
+                        messages = []
+                    for message, payload in messages:
+                        previous = step
+                        step = on_message(message, payload, step)
+                        if step != previous:
+                            step_deadline = min(deadline, time.monotonic() + step_seconds)
+    finally:
+        selector.close()
+        finished = step[0] == "finished"
+        reason = process.finish(killed=stop is not None)
+    if not finished and stop is None:
+        stop = ("error", reason)
+    return step, stop, bytes(log)
+
+
+def probe_names(probes_file: Path) -> list[str]:
+    """The probes a probes module registers, read from its `@probe("function", "case")` decorators."""
+    import ast
+
+    names = []
+    for node in ast.walk(ast.parse(Path(probes_file).read_text())):
+        if isinstance(node, ast.FunctionDef):
+            for deco in node.decorator_list:
+                if isinstance(deco, ast.Call) and getattr(deco.func, "id", None) == "probe":
+                    function, case = (a.value for a in deco.args[:2])
+                    names.append(f"{function}.{case}")
+    return names
+
+
+def run_probes(sandbox: Sandbox, *, setup: str, cells: list[dict], probes: list[str]) -> WorkerReport:
+    """Load the cells and run the probes, restarting the worker after each step that brings it down."""
+    report = WorkerReport()
+    start = time.monotonic()
+    deadline = start + sandbox.limits.submission_seconds
+    pending, skip_cells = list(probes), set()
+    attempts, max_attempts = 0, len(cells) + len(pending) + 2
+
+    def on_message(message: dict, payload: bytes, step):
+        event = message.get("event")
+        if event == "ready":
+            return ("ready", "")
+        if event in ("cell_start", "probe_start"):
+            return (event.split("_")[0], str(message.get("cell") or message.get("probe")))
+        if event == "cell_done":
+            cell = str(message.get("cell"))
+            if isinstance(message.get("error"), dict):
+                report.cell_errors[cell] = message["error"]
+            if message.get("patched"):
+                report.patched.setdefault(cell, []).extend(map(str, message["patched"]))
+            return ("between", cell)
+        if event == "probe_done":
+            name = str(message.get("probe"))
+            if name not in pending or step != ("probe", name):
+                report.warnings.append(f"a result for {name!r} arrived out of turn and was ignored")
+                return step
+            status, error = message.get("status"), message.get("error")
+            value = None
+            if status == "ok":
+                try:
+                    value = decode(message.get("value"), payload)
+                except Exception as exc:  # corrupt safetensors, dangling tensor references
+                    status, error = "error", {"type": "Decode", "message": f"its result could not be read ({exc})"}
+            if status not in ("ok", "failed", "missing", "error"):
+                status = "error"
+            report.probes[name] = StepResult(status, value, error if isinstance(error, dict) else None)
+            if message.get("patched"):
+                report.patched.setdefault(name, []).extend(map(str, message["patched"]))
+            pending.remove(name)
+            return ("between", name)
+        if event == "finished":
+            return ("finished", "")
+        return step
+
+    while pending and attempts < max_attempts and time.monotonic() < deadline:
+        attempts += 1
+        job = {"setup": setup, "cells": cells, "probes_file": f"{sandbox.runtime}/probes.py", "probes": pending,
+               "skip_cells": sorted(skip_cells), "device": sandbox.device}
+        step, stop, log = follow(sandbox.start("worker.py", job), deadline, sandbox.limits.probe_seconds, "test", on_message)
+        if stop is None:
+            break
+        status, reason = stop
+        kind, name = step
+        error = {"type": "Limit" if status == "timeout" else "Crash", "message": reason, "frames": []}
+        if kind == "startup":
+            tail = log[-2000:].decode("utf-8", "replace")
+            raise RuntimeError(f"the grader's sandboxed worker could not start ({reason}):\n{tail}")
+        if kind == "cell":
+            skip_cells.add(name)
+            report.cell_errors[name] = dict(error, message=f"loading this cell stopped the worker: {reason}")
+        elif pending:
+            # a probe's own failure, or (between steps) something a cell left running: charge the next probe
+            victim = name if kind == "probe" and name in pending else pending[0]
+            report.probes[victim] = StepResult(status, None, error)
+            pending.remove(victim)
+    out_of_time = time.monotonic() >= deadline
+    for name in pending:
+        reason = (f"the submission's time limit of {sandbox.limits.submission_seconds:.0f} s was used up" if out_of_time
+                  else "the sandboxed worker kept ending before this test could run")
+        report.probes[name] = StepResult("timeout" if out_of_time else "error", None,
+                                         {"type": "Limit", "message": reason, "frames": []})
+    report.seconds = time.monotonic() - start
+    return report
+
+
+def execute_notebook(sandbox: Sandbox, notebook_json: str) -> tuple[str | None, str | None]:
+    """Run a notebook top to bottom in the sandbox: (executed notebook JSON or None, what went wrong)."""
+    executed: dict = {}
+    deadline = time.monotonic() + sandbox.limits.submission_seconds
+
+    def on_message(message: dict, payload: bytes, step):
+        event = message.get("event")
+        if event == "ready":
+            return ("ready", "")
+        if event == "cell_start":
+            return ("cell", str(message.get("cell")))
+        if event == "executed":
+            executed["notebook"] = payload.decode("utf-8", "replace")
+            executed["error"] = message.get("error")
+            return ("executed", "")
+        if event == "finished":
+            return ("finished", "")
+        return step
+
+    job = {"notebook": notebook_json, "cell_seconds": sandbox.limits.cell_seconds}
+    step, stop, log = follow(sandbox.start("executor.py", job), deadline, sandbox.limits.cell_seconds, "cell", on_message)
+    if "notebook" in executed:
+        return executed["notebook"], executed.get("error")
+    where = f" at {step[1]}" if step[0] == "cell" else ""
+    return None, f"the notebook could not be run{where}: {stop[1] if stop else 'no result'}"
