@@ -9,7 +9,7 @@ from . import notebook, references, tamper
 from .checking import GradingPlugin, run_checks
 from .report import Report, TestReport
 from .sandbox.limits import Limits
-from .sandbox.session import NO_ISOLATION_WARNING, Sandbox, StepResult, execute_notebook, probe_names, run_probes
+from .sandbox.session import NO_ISOLATION_WARNING, Sandbox, StepResult, execute_notebook, run_probes
 
 
 def graded_cells(submission: notebook.Notebook, spec: assignments.Assignment) -> list[dict]:
@@ -24,18 +24,6 @@ def graded_cells(submission: notebook.Notebook, spec: assignments.Assignment) ->
 
 def _unavailable(message: str) -> StepResult:
     return StepResult("missing", None, {"type": "Submission", "message": message, "frames": []})
-
-
-def _missing_cell_results(spec, submission, names) -> dict[str, StepResult]:
-    """Probes of functions whose cell is missing or cannot be loaded get that as their result."""
-    results = {}
-    present = {c["grade_id"] for c in graded_cells(submission, spec)}
-    for name in names:
-        function = name.split(".")[0]
-        if function not in present:
-            results[name] = _unavailable(f"the cell `{function}` is missing from the notebook (deleted, or its "
-                                         "grade id changed): copy it back from the released notebook")
-    return results
 
 
 def grade(path: Path, assignment_id: str | None = None, *, execute: bool = False, limits: Limits = Limits(),
@@ -59,27 +47,23 @@ def grade(path: Path, assignment_id: str | None = None, *, execute: bool = False
     report.reference = provenance
 
     findings = tamper.inspect(submission, spec)
-    names = probe_names(spec.probes)
     with Sandbox(limits=limits, isolation=isolation, threads=threads, probes_file=spec.probes) as sandbox:
         report.sandbox = sandbox.describe()
         if sandbox.isolation == "none":
             report.warnings.append(NO_ISOLATION_WARNING)
         recorded_from = submission
         if execute:
-            executed, problem = execute_notebook(sandbox, _notebook_text(submission))
+            executed, problem = execute_notebook(sandbox, submission.text())
             if problem:
                 report.warnings.append(f"--execute: {problem}")
             recorded_from = notebook.parse(executed.encode(), submission.path) if executed else None
-        cells = graded_cells(submission, spec)
-        missing = _missing_cell_results(spec, submission, names)
-        run = run_probes(sandbox, setup=spec.setup, cells=cells, probes=[n for n in names if n not in missing])
-    probes = {**run.probes, **missing}
+        run = run_probes(sandbox, setup=spec.setup, cells=graded_cells(submission, spec))
     report.warnings += run.warnings
     findings += tamper.runtime_findings(run.patched, lambda step: step.split(".")[0] if "." in step else None)
     report.tamper = [f.as_dict() for f in findings]
 
     recorded = notebook.recorded_results(recorded_from) if recorded_from is not None else {}
-    plugin = GradingPlugin(probes, ref_probes, recorded, ref_experiments)
+    plugin = GradingPlugin(run.probes, ref_probes, recorded, ref_experiments)
     outcomes = run_checks(spec.checks, plugin)
     report.errors += plugin.errors
     voided = {}
@@ -93,12 +77,6 @@ def grade(path: Path, assignment_id: str | None = None, *, execute: bool = False
     _check_points(report, spec)
     report.sandbox["seconds"] = round(time.monotonic() - started, 2)
     return report.total()
-
-
-def _notebook_text(submission: notebook.Notebook) -> str:
-    import nbformat
-
-    return nbformat.writes(submission.node)
 
 
 def _check_points(report: Report, spec: assignments.Assignment) -> None:
@@ -119,8 +97,8 @@ def _grade_unreadable(report: Report, assignment_id: str, message: str) -> Repor
     spec = assignments.load(assignment_id)
     report.assignment = spec.id
     ref_probes, ref_experiments, report.reference = references.load(spec.id)
-    results = {name: _unavailable(f"the notebook could not be read: {message}") for name in probe_names(spec.probes)}
-    plugin = GradingPlugin(results, ref_probes, {}, ref_experiments)
+    plugin = GradingPlugin({}, ref_probes, {}, ref_experiments,
+                           fallback=_unavailable(f"the notebook could not be read: {message}"))
     for o in run_checks(spec.checks, plugin):
         report.tests.append(TestReport(o.name, o.function, 0.0, o.max_points, "error",
                                        f"the notebook could not be read: {message}"))

@@ -11,8 +11,6 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
-
 MAX_BYTES = 64 << 20
 RESULTS_MIME_TYPE = "application/vnd.transfer-course.results+json"
 
@@ -40,7 +38,10 @@ class Notebook:
     path: Path
     sha256: str
     cells: list[Cell]
-    node: nbformat.NotebookNode
+    data: dict  # the notebook as parsed JSON, format 4
+
+    def text(self) -> str:
+        return json.dumps(self.data)
 
     def with_grade_id(self, grade_id: str) -> list[Cell]:
         return [c for c in self.cells if c.grade_id == grade_id]
@@ -84,19 +85,26 @@ def parse(raw: bytes, path: Path) -> Notebook:
     major = data.get("nbformat")
     if major not in (3, 4):
         raise NotebookError(f"notebook format {major!r} is not supported: open and save it with Jupyter 4 or later")
-    try:
-        node = nbformat.reads(text, as_version=4)
-    except Exception as exc:  # nbformat raises many kinds on malformed content
-        raise NotebookError(f"the notebook's structure is damaged ({type(exc).__name__}: {str(exc)[:200]})") from None
+    if major == 3:
+        # nbformat is imported only here: importing it costs seconds (its JSON-schema stack)
+        import nbformat
+
+        try:
+            data = json.loads(nbformat.writes(nbformat.reads(text, as_version=4)))
+        except Exception as exc:  # nbformat raises many kinds on malformed content
+            raise NotebookError(f"the format-3 notebook could not be converted ({type(exc).__name__}: "
+                                f"{str(exc)[:200]}): open and save it with Jupyter 4 or later") from None
+    if not isinstance(data.get("cells", []), list):
+        raise NotebookError("the notebook's structure is damaged ('cells' is not a list)")
     cells = []
-    for index, cell in enumerate(node.get("cells", [])):
+    for index, cell in enumerate(data.get("cells", [])):
         if not isinstance(cell, dict):
             continue
         metadata = cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}
         nbgrader_meta = metadata.get("nbgrader") if isinstance(metadata.get("nbgrader"), dict) else {}
         outputs = cell.get("outputs") if isinstance(cell.get("outputs"), list) else []
         cells.append(Cell(index, str(cell.get("cell_type", "")), _text(cell.get("source", "")), nbgrader_meta, outputs))
-    return Notebook(path, digest, cells, node)
+    return Notebook(path, digest, cells, data)
 
 
 def recorded_results(notebook: Notebook, cell_ids: set[str] | None = None) -> dict[str, dict]:

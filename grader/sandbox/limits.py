@@ -117,13 +117,13 @@ class ControlGroup:
         import time
 
         for path in self.paths.values():
-            for _ in range(50):  # the killed tasks take a moment to leave
+            for attempt in range(200):  # killed tasks take a moment to leave
                 try:
                     path.rmdir()
                     break
                 except OSError:
                     self.kill_all()
-                    time.sleep(0.02)
+                    time.sleep(0.001 * min(attempt + 1, 20))
 
 
 def control_group(limits: Limits) -> ControlGroup | None:

@@ -38,21 +38,30 @@ def describe(error: BaseException, cells: dict[str, str]) -> dict:
 
 
 def seed(value: int = 0) -> None:
-    import numpy
-    import torch
-
     random.seed(value)
-    numpy.random.seed(value)
-    torch.manual_seed(value)
+    if "numpy" in sys.modules:
+        sys.modules["numpy"].random.seed(value)
+    if "torch" in sys.modules:
+        sys.modules["torch"].manual_seed(value)
 
 
 def integrity_snapshot() -> dict[str, object]:
-    """Identities of the functions that probes and checks rely on; student code must not replace them."""
-    import numpy
-    import torch
+    """Identities of the functions that probes rely on; student code must not replace them.
+
+    Only libraries the setup cell and probes already loaded are watched: a library
+    first imported by student code is not used by any probe."""
     import builtins
 
-    watched = {
+    watched = {"builtins.isinstance": (builtins, "isinstance"), "builtins.len": (builtins, "len"),
+               "builtins.sum": (builtins, "sum"), "builtins.type": (builtins, "type"),
+               "builtins.getattr": (builtins, "getattr")}
+    if "numpy" in sys.modules:
+        numpy = sys.modules["numpy"]
+        watched.update({"numpy.allclose": (numpy, "allclose"), "numpy.array_equal": (numpy, "array_equal")})
+    if "torch" not in sys.modules:
+        return _identities(watched)
+    torch = sys.modules["torch"]
+    watched.update({
         "torch.allclose": (torch, "allclose"), "torch.equal": (torch, "equal"), "torch.isclose": (torch, "isclose"),
         "torch.Tensor.__eq__": (torch.Tensor, "__eq__"), "torch.Tensor.requires_grad": (torch.Tensor, "requires_grad"),
         "torch.nn.Module.parameters": (torch.nn.Module, "parameters"),
@@ -60,10 +69,12 @@ def integrity_snapshot() -> dict[str, object]:
         "torch.nn.Module.__call__": (torch.nn.Module, "__call__"),
         "torch.nn.Parameter": (torch.nn, "Parameter"), "torch.nn.Linear.forward": (torch.nn.Linear, "forward"),
         "torch.optim.AdamW": (torch.optim, "AdamW"), "torch.Tensor.numel": (torch.Tensor, "numel"),
-        "numpy.allclose": (numpy, "allclose"), "numpy.array_equal": (numpy, "array_equal"),
-        "builtins.isinstance": (builtins, "isinstance"), "builtins.len": (builtins, "len"),
-        "builtins.sum": (builtins, "sum"), "builtins.type": (builtins, "type"),
-    }
+        "torch.Tensor.detach": (torch.Tensor, "detach"), "torch.Tensor.clone": (torch.Tensor, "clone"),
+    })
+    return _identities(watched)
+
+
+def _identities(watched: dict) -> dict:
     return {name: (owner, attribute, owner.__dict__.get(attribute, getattr(owner, attribute, None)))
             for name, (owner, attribute) in watched.items()}
 
@@ -86,7 +97,11 @@ def main() -> None:
     fd = job["fd"]
     sys.stdin = open(os.devnull)
 
+    owner = os.getpid()
+
     def send(message, payload=b""):
+        if os.getpid() != owner:  # a process the student's code forked does not speak for the worker
+            os._exit(0)
         protocol.send(fd, message, payload)
 
     if job["device"].startswith("cuda"):
@@ -98,7 +113,10 @@ def main() -> None:
     cells = {cell["grade_id"]: cell["source"] for cell in job["cells"]}
     namespace: dict = {"__name__": "__main__", "__builtins__": __builtins__}
     exec(compile(job["setup"], "<setup>", "exec"), namespace)
-    send({"event": "ready"})
+    spec = importlib.util.spec_from_file_location("probes", job["probes_file"])
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    send({"event": "ready", "probes": list(probing.REGISTRY)})
     snapshot = integrity_snapshot()
 
     cell_errors: dict[str, str] = {}
@@ -114,12 +132,9 @@ def main() -> None:
             cell_errors[grade_id] = f"{error['type']}: {error['message']}"
         send({"event": "cell_done", "cell": grade_id, "error": error, "patched": patched(snapshot)})
 
-    spec = importlib.util.spec_from_file_location("probes", job["probes_file"])
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
     student = probing.Student(namespace, cell_errors)
 
-    for name in job["probes"]:
+    for name in job["probes"] if job["probes"] is not None else probing.REGISTRY:
         item = probing.REGISTRY[name]
         send({"event": "probe_start", "probe": name})
         seed()
@@ -136,6 +151,7 @@ def main() -> None:
         message["patched"] = patched(snapshot)
         send(message, payload)
     send({"event": "finished"})
+    os._exit(0)  # everything is sent; tearing down torch and the student's objects only costs time
 
 
 if __name__ == "__main__":

@@ -38,6 +38,8 @@ MUTANTS = [
 
     Mutant("blocks_minus_zero", "unfreeze_last_blocks", "    elif n >= 1:", "    elif n >= 0:",
            ("n_zero_trains_only_the_classifier",)),
+    Mutant("stem_stays_frozen", "unfreeze_last_blocks", "        trainable = [model]\n",
+           "        trainable = [model.conv_head, model.bn2, *stages, head]\n", ("n_beyond_the_stages_trains_everything",)),
     Mutant("forgot_conv_head", "unfreeze_last_blocks", "[model.conv_head, model.bn2, *stages[-n:], head]", "[*stages[-n:], head]",
            ("last_n_stages_and_conv_head",)),
 

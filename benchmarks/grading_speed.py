@@ -1,0 +1,41 @@
+"""Grading one submission: this grader (no --execute) against `nbgrader autograde`, same session.
+
+Also: the notebook's own runtime (what a student waits for) and the peak memory
+of grading (grader plus sandbox, summed over the process tree).
+Usage: python benchmarks/grading_speed.py [--assignment m2_vision] [--runs 5]
+"""
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from common import BIN, ROOT, median_of, nbgrader_autograde, run, scratch_course
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--assignment", default="m2_vision")
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    a = args.assignment
+    submission = ROOT / "submitted" / "solution" / a / f"{a}.ipynb"
+    print(f"{a}: {os.cpu_count()} cores, submission {submission.relative_to(ROOT)}")
+
+    grade = [str(BIN / "python"), "-m", "grader", "grade", str(submission), "--quiet"]
+    median, times, peak = median_of(grade, args.runs)
+    print(f"grader, no --execute: median {median:.1f} s over {args.runs} runs "
+          f"({', '.join(f'{t:.1f}' for t in times)}), peak memory {peak / 2**20:.0f} MiB")
+
+    notebook_seconds, _ = run([str(BIN / "jupyter"), "execute", "--output", os.devnull,
+                               str(ROOT / "source" / a / f"{a}.ipynb")], cwd=ROOT / "source" / a)
+    print(f"notebook top to bottom (jupyter execute): {notebook_seconds:.1f} s")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        nbgrader_seconds = nbgrader_autograde(scratch_course(Path(tmp)), a, {"bench": submission})
+    print(f"nbgrader autograde, same notebook: {nbgrader_seconds:.1f} s")
+    print(f"speed-up over nbgrader autograde: {nbgrader_seconds / median:.1f}x")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,41 @@
+"""Shared fixtures: the course root, the assignments, graded example submissions."""
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+ROOT = Path(__file__).resolve().parents[1]
+ASSIGNMENTS = sorted(p.name for p in (ROOT / "grader" / "assignments").iterdir() if (p / "checks.py").exists())
+
+
+def example(student: str, assignment_id: str) -> Path:
+    return ROOT / "submitted" / student / assignment_id / f"{assignment_id}.ipynb"
+
+
+@pytest.fixture(scope="session")
+def graded_examples():
+    """Reports of the committed example submissions, graded once per session."""
+    from grader.grading import grade
+
+    cache = {}
+
+    def get(student: str, assignment_id: str):
+        key = (student, assignment_id)
+        if key not in cache:
+            cache[key] = grade(example(student, assignment_id), assignment_id)
+        return cache[key]
+
+    return get
+
+
+@pytest.fixture
+def course_copy(tmp_path):
+    """A scratch copy of the course's notebooks, for tools that write next to them."""
+    for name in ("source", "release", "nbgrader_config.py"):
+        src = ROOT / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, tmp_path / name)
+    return tmp_path

@@ -1,0 +1,79 @@
+"""The course's files agree with each other: release, references, points, notebooks."""
+import hashlib
+import json
+import os
+import subprocess
+
+import nbformat
+import pytest
+
+from conftest import ASSIGNMENTS, ROOT
+from grader import assignment as assignments
+from grader import references
+
+
+def nbgrader(*args, cwd):
+    env = dict(os.environ, PATH=f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}")
+    return subprocess.run(["nbgrader", *args], cwd=cwd, env=env, capture_output=True, text=True)
+
+
+def comparable(path):
+    notebook = nbformat.read(path, as_version=4)
+    return [(c.cell_type, c.source, json.dumps(c.metadata, sort_keys=True)) for c in notebook.cells]
+
+
+@pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
+def test_release_is_up_to_date_with_source(course_copy, assignment_id):
+    (course_copy / "release").rename(course_copy / "committed_release")
+    done = nbgrader("generate_assignment", assignment_id, "--force", cwd=course_copy)
+    assert done.returncode == 0, done.stderr[-2000:]
+    fresh = course_copy / "release" / assignment_id / f"{assignment_id}.ipynb"
+    committed = course_copy / "committed_release" / assignment_id / f"{assignment_id}.ipynb"
+    assert comparable(fresh) == comparable(committed), "release/ is stale: run `make release` and commit it"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
+def test_nbgrader_validate_passes_the_source_and_fails_the_release(course_copy, assignment_id):
+    source = course_copy / "source" / assignment_id / f"{assignment_id}.ipynb"
+    release = course_copy / "release" / assignment_id / f"{assignment_id}.ipynb"
+    passed = nbgrader("validate", str(source), cwd=course_copy)
+    assert passed.returncode == 0 and "Success" in passed.stdout, passed.stdout[-3000:] + passed.stderr[-3000:]
+    inverted = nbgrader("validate", "--invert", str(release), cwd=course_copy)
+    assert inverted.returncode == 0 and "Success" in inverted.stdout, inverted.stdout[-3000:]
+
+
+@pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
+def test_references_are_built_from_the_current_source(assignment_id):
+    _, _, provenance = references.load(assignment_id)
+    source = ROOT / "source" / assignment_id / f"{assignment_id}.ipynb"
+    assert provenance["source_sha256"] == hashlib.sha256(source.read_bytes()).hexdigest(), (
+        "source/ changed since the references were built: `make references` (on a GPU: DEVICE=cuda)")
+    assert {"device", "device_type", "torch", "seed", "built"} <= set(provenance)
+
+
+@pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
+def test_every_graded_cell_is_a_function_with_points(graded_examples, assignment_id):
+    spec = assignments.load(assignment_id)
+    report = graded_examples("solution", assignment_id)
+    by_function = {}
+    for t in report.tests:
+        by_function[t.function] = by_function.get(t.function, 0) + t.max_points
+    for grade_id in spec.graded:
+        assert by_function.get(grade_id, 0) > 0, f"{grade_id} carries no hidden tests"
+        assert by_function[grade_id] == spec.points_of(grade_id), f"{grade_id}: hidden points != test cell points"
+    assert set(by_function) - set(spec.graded) <= {"experiment"}
+
+
+@pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
+def test_solution_cells_define_what_their_grade_id_names(assignment_id):
+    import ast
+
+    source = nbformat.read(ROOT / "source" / assignment_id / f"{assignment_id}.ipynb", as_version=4)
+    for cell in source.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution"):
+            tree = ast.parse(cell.source)
+            names = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+            names |= {t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
+            assert meta["grade_id"] in names, f"cell {meta['grade_id']} does not define {meta['grade_id']}"

@@ -1,0 +1,89 @@
+"""The student helper package: offline data and models, results recording."""
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from transfer_course import data, models, results
+
+
+def test_embedded_backbone_knows_imagenet():
+    from torchvision.transforms import functional as F
+
+    model = models.vision_backbone().eval()
+    mean, std = models.vision_normalisation(model)
+    assert (mean, std) == ((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))
+    images = data.natural_images("imagenet")
+    batch = torch.stack([F.normalize(F.to_tensor(F.resize(F.to_pil_image(im), [224, 224])), mean, std)
+                         for im in images.images])
+    with torch.no_grad():
+        top1 = (model(batch).argmax(1) == torch.as_tensor(images.labels)).float().mean().item()
+    assert top1 >= 0.8  # 17 of the 20 shipped images; random weights would get ~0
+
+
+def test_backbone_without_weights_is_random():
+    a, b = models.vision_backbone(pretrained=False), models.vision_backbone(pretrained=True)
+    assert not torch.equal(a.conv_stem.weight, b.conv_stem.weight)
+
+
+def test_find_classifier_across_families():
+    import timm
+    import torchvision
+
+    assert models.find_classifier(torchvision.models.resnet18())[0] == "fc"
+    assert models.find_classifier(torchvision.models.mobilenet_v3_small())[0] == "classifier.3"
+    assert models.find_classifier(timm.create_model("tf_efficientnet_lite0"))[0] == "classifier"
+    with pytest.raises(ValueError, match="no nn.Linear"):
+        models.find_classifier(torch.nn.Conv2d(1, 1, 1))
+
+
+@pytest.mark.parametrize("loader, n, shape", [(data.mnist, 5000, (28, 28)), (data.uci_digits, 1797, (8, 8)),
+                                              (data.faces, 200, (25, 25))])
+def test_image_sets(loader, n, shape):
+    images = loader()
+    assert len(images) == n and images.images[0].shape == shape and images.images[0].dtype == np.uint8
+    assert images.labels.dtype == np.int64 and len(images.classes) == images.labels.max() + 1
+
+
+def test_text_set():
+    reviews = data.rotten_tomatoes()
+    assert len(reviews) > 12000 and set(np.unique(reviews.labels)) == {0, 1}
+    assert all(isinstance(t, str) and t for t in reviews.texts[:100])
+
+
+def test_unknown_natural_source_is_a_clear_error():
+    with pytest.raises(ValueError, match="one of"):
+        data.natural_images("svhn")
+
+
+def test_few_shot_split_is_disjoint_balanced_and_stable():
+    labels = data.mnist().labels
+    train, test = data.few_shot_split(labels, per_class=10, test_per_class=50, seed=0)
+    assert len(set(train) & set(test)) == 0
+    assert np.bincount(labels[train]).tolist() == [10] * 10 and np.bincount(labels[test]).tolist() == [50] * 10
+    train_more, test_again = data.few_shot_split(labels, per_class=20, test_per_class=50, seed=0)
+    assert np.array_equal(test, test_again) and set(train) <= set(train_more)
+    with pytest.raises(ValueError, match="fewer than"):
+        data.few_shot_split(labels, per_class=480, test_per_class=50, seed=0)
+
+
+def test_record_writes_plain_json(tmp_path, monkeypatch):
+    monkeypatch.setenv("TL_RESULTS_FILE", str(tmp_path / "r.jsonl"))
+    values = results.record("demo", {"accuracy": torch.tensor(0.5), "per_class": torch.tensor([1.0, float("nan")]),
+                                     "n": np.int64(3)})
+    assert values == {"accuracy": 0.5, "per_class": [1.0, None], "n": 3}
+    assert json.loads((tmp_path / "r.jsonl").read_text()) == {"name": "demo", "values": values}
+    with pytest.raises(TypeError, match="cannot record"):
+        results.record("bad", {"model": torch.nn.Linear(1, 1)})
+
+
+def test_device_setting(monkeypatch):
+    from transfer_course import config
+
+    monkeypatch.setenv("TL_DEVICE", "cpu")
+    assert config.device() == torch.device("cpu")
+    if not torch.cuda.is_available():
+        monkeypatch.setenv("TL_DEVICE", "cuda")
+        with pytest.raises(RuntimeError, match="no CUDA"):
+            config.device()
