@@ -37,7 +37,21 @@ class GraderBug(Exception):
     pass
 
 
-def feedback_for(function: str, result: StepResult) -> str:
+def _where(error: dict) -> str:
+    for frame in (error.get("frames") or [])[-1:]:
+        return f" at line {frame.get('line')} of cell `{frame.get('cell')}`: `{frame.get('text')}`"
+    return ""
+
+
+def feedback_for(function: str, result: StepResult, cell_error: dict | None = None) -> str:
+    """What to tell the student when a probe of `function` did not produce a value."""
+    if result.status == "missing" and cell_error:
+        if cell_error.get("type") == "NotImplementedError":
+            return f"`{function}` is not implemented yet: replace `raise NotImplementedError()` in its cell with your code"
+        if cell_error.get("type") in ("Limit", "Crash"):
+            return f"`{function}` could not be defined: {cell_error.get('message', '')}"
+        return (f"`{function}` could not be defined: its cell raised {cell_error.get('type')}: "
+                f"{cell_error.get('message', '')}{_where(cell_error)}")
     error = result.error or {}
     kind, message = error.get("type", ""), error.get("message", "")
     if kind == "NotImplementedError":
@@ -46,10 +60,7 @@ def feedback_for(function: str, result: StepResult) -> str:
         return message
     if result.status == "timeout":
         return f"`{function}` did not finish: {message}; look for an endless loop or far too much work"
-    where = ""
-    for frame in (error.get("frames") or [])[-1:]:
-        where = f" at line {frame.get('line')} of cell `{frame.get('cell')}`: `{frame.get('text')}`"
-    return f"`{function}` raised {kind}: {message}{where}"
+    return f"`{function}` raised {kind}: {message}{_where(error)}"
 
 
 def close(got, want, *, rtol: float, atol: float) -> bool:
@@ -74,8 +85,9 @@ class GradingPlugin:
     """Supplies the fixtures and turns each test's result into an Outcome."""
 
     def __init__(self, probes: dict[str, StepResult], references: dict, recorded: dict, recorded_reference: dict,
-                 fallback: StepResult | None = None):
+                 fallback: StepResult | None = None, cell_errors: dict[str, dict] | None = None):
         self.probes = probes
+        self.cell_errors = cell_errors or {}
         self.fallback = fallback  # what every probe gives when none could run (an unreadable notebook)
         self.references = references
         self.recorded_results = recorded
@@ -94,7 +106,7 @@ class GradingPlugin:
             if result.status == "ok":
                 return result.value
             status = {"failed": "failed", "timeout": "timeout"}.get(result.status, "error")
-            raise StudentCodeProblem(status, feedback_for(function, result))
+            raise StudentCodeProblem(status, feedback_for(function, result, self.cell_errors.get(function)))
         return get
 
     @pytest.fixture
@@ -145,7 +157,7 @@ class GradingPlugin:
 
 def run_checks(checks: Path, plugin: GradingPlugin) -> list[Outcome]:
     args = [str(checks), "-p", "no:cacheprovider", "--assert=plain", "--import-mode=importlib",
-            "-p", "no:terminal", "--rootdir", str(checks.parent), "-c", str(Path(__file__).parent / "checks.ini"),
+            "-p", "no:terminal", "--rootdir", str(checks.parent.parent), "-c", str(Path(__file__).parent / "checks.ini"),
             "-W", "ignore::DeprecationWarning"]
     code = pytest.main(args, plugins=[plugin])
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):

@@ -9,7 +9,7 @@ from . import notebook, references, tamper
 from .checking import GradingPlugin, run_checks
 from .report import Report, TestReport
 from .sandbox.limits import Limits
-from .sandbox.session import NO_ISOLATION_WARNING, Sandbox, StepResult, execute_notebook, run_probes
+from .sandbox.session import Sandbox, StepResult, execute_notebook, run_probes
 
 
 def graded_cells(submission: notebook.Notebook, spec: assignments.Assignment) -> list[dict]:
@@ -49,8 +49,7 @@ def grade(path: Path, assignment_id: str | None = None, *, execute: bool = False
     findings = tamper.inspect(submission, spec)
     with Sandbox(limits=limits, isolation=isolation, threads=threads, probes_file=spec.probes) as sandbox:
         report.sandbox = sandbox.describe()
-        if sandbox.isolation == "none":
-            report.warnings.append(NO_ISOLATION_WARNING)
+        report.warnings += sandbox.warnings()
         recorded_from = submission
         if execute:
             executed, problem = execute_notebook(sandbox, submission.text())
@@ -63,7 +62,7 @@ def grade(path: Path, assignment_id: str | None = None, *, execute: bool = False
     report.tamper = [f.as_dict() for f in findings]
 
     recorded = notebook.recorded_results(recorded_from) if recorded_from is not None else {}
-    plugin = GradingPlugin(run.probes, ref_probes, recorded, ref_experiments)
+    plugin = GradingPlugin(run.probes, ref_probes, recorded, ref_experiments, cell_errors=run.cell_errors)
     outcomes = run_checks(spec.checks, plugin)
     report.errors += plugin.errors
     voided = {}

@@ -100,10 +100,13 @@ class ControlGroup:
                 return int(fields.get("oom_kill", 0)) > 0
         return False
 
-    def hit_task_limit(self) -> bool:
+    def task_limit_hits(self) -> int:
+        """How often a fork or a new thread was refused for the task limit."""
         path = self.paths.get("pids") or self.paths.get("unified")
         events = path / "pids.events"
-        return events.exists() and any(int(line.split()[1]) > 0 for line in events.read_text().splitlines())
+        if not events.exists():
+            return 0
+        return sum(int(line.split()[1]) for line in events.read_text().splitlines() if line.startswith("max"))
 
     def kill_all(self) -> None:
         for path in self.paths.values():

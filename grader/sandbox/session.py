@@ -62,6 +62,29 @@ def isolation_mode(requested: str) -> str:
 
 NO_ISOLATION_WARNING = ("bubblewrap is not installed: student code ran without filesystem and network isolation, "
                         "under resource limits only")
+NOBODY = 65534
+
+
+def _readable_by_everyone(path: Path) -> bool:
+    """Whether another user could run the interpreter at `path`: every folder above it is world-searchable."""
+    import stat
+
+    for part in [path, *path.parents]:
+        try:
+            if not part.stat().st_mode & stat.S_IXOTH:
+                return False
+        except OSError:
+            return False
+    return True
+
+
+def fallback_user() -> list[str]:
+    """Without bubblewrap, root drops to user 'nobody' where the interpreter allows it (setpriv)."""
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        return []
+    if not _readable_by_everyone(Path(sys.executable).resolve().parent):
+        return []
+    return ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--"]
 
 
 class Sandbox:
@@ -84,6 +107,7 @@ class Sandbox:
             shutil.copy(HERE / name, runtime / name)
         if probes_file is not None:
             shutil.copy(probes_file, runtime / "probes.py")
+        self.drop_user: list[str] = []
         if self.isolation == "bubblewrap":
             self.runtime = "/grader"
             self.mounts = bubblewrap.Mounts(read_only=bubblewrap.python_mounts() + list(extra_mounts),
@@ -91,9 +115,22 @@ class Sandbox:
         else:
             self.runtime = str(runtime)
             self.mounts = None
+            if not trusted:
+                self.drop_user = fallback_user()
+                if self.drop_user:
+                    for path in (Path(self.workdir), runtime, *runtime.iterdir()):
+                        os.chown(path, NOBODY, NOBODY)
 
     def describe(self) -> dict:
-        return {"isolation": self.isolation, "limits": self.limits.describe()}
+        user = "nobody" if self.drop_user else "the grader's own"
+        return {"isolation": self.isolation, "user": user if self.isolation == "none" else "namespaced",
+                "limits": self.limits.describe()}
+
+    def warnings(self) -> list[str]:
+        if self.isolation != "none" or self.trusted:
+            return []
+        user = "as user nobody" if self.drop_user else "as the grader's own user"
+        return [f"{NO_ISOLATION_WARNING}, {user}"]
 
     def environment(self) -> dict[str, str]:
         home = "/tmp" if self.isolation == "bubblewrap" else self.workdir
@@ -131,6 +168,7 @@ class Process:
             argv = bubblewrap.bwrap_command(argv, sandbox.mounts, self.limits, env)
             env = None
         prefix = [] if sandbox.trusted else rlimit_prefix(self.limits, cap_address_space=self.group is None)
+        prefix += sandbox.drop_user
         if self.group is not None:
             prefix = self.group.attach_prefix() + prefix
         self.popen = subprocess.Popen(prefix + argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -144,6 +182,14 @@ class Process:
         except BrokenPipeError:
             pass
 
+    def limits_reached(self) -> str:
+        """A note on limits that refused something since the last call (a fork bomb fails softly)."""
+        if self.group is None:
+            return ""
+        hits = self.group.task_limit_hits()
+        new, self._task_hits = hits - getattr(self, "_task_hits", 0), hits
+        return f" (the limit of {self.limits.tasks} processes and threads was reached)" if new else ""
+
     def kill(self) -> None:
         try:
             os.killpg(self.popen.pid, signal.SIGKILL)
@@ -156,14 +202,17 @@ class Process:
         limits, group = self.limits, self.group
         if group is not None and group.out_of_memory():
             return f"it used more than the memory limit of {limits.memory_bytes >> 20} MiB"
-        if group is not None and group.hit_task_limit():
+        if group is not None and group.task_limit_hits():
             return f"it started more than the limit of {limits.tasks} processes and threads"
-        if returncode in (-signal.SIGXCPU, 128 + signal.SIGXCPU):
+        # a signal shows as -N directly, or as 128 + N through bubblewrap's init
+        number = -returncode if returncode < 0 else returncode - 128 if 128 < returncode < 128 + 65 else None
+        if number == signal.SIGXCPU:
             return f"it used more than the CPU-time limit of {limits.cpu_seconds} s"
-        if returncode in (-signal.SIGKILL, 128 + signal.SIGKILL):
+        if number == signal.SIGKILL:
             return "the process was killed (out of memory, or by a signal)"
-        if returncode < 0:
-            return f"the process was killed by signal {signal.Signals(-returncode).name}"
+        if number is not None:
+            name = signal.Signals(number).name if number in signal.valid_signals() else str(number)
+            return f"the process was killed by signal {name}" + (" (a crash)" if name in ("SIGSEGV", "SIGBUS", "SIGABRT") else "")
         return f"the process ended with exit code {returncode} (sys.exit, os._exit or a crash)"
 
     def finish(self, killed: bool) -> str | None:
@@ -248,8 +297,14 @@ def run_probes(sandbox: Sandbox, *, setup: str, cells: list[dict]) -> WorkerRepo
     start = time.monotonic()
     deadline = start + sandbox.limits.submission_seconds
     pending: list[str] | None = None  # the probes module names them when the first worker is ready
-    skip_cells: set[str] = set()
+    skip_cells: dict[str, str] = {}  # cells that brought a worker down -> why
     attempts = 0
+    current: list[Process] = []
+
+    def annotate(error):
+        if isinstance(error, dict) and current:
+            error = dict(error, message=str(error.get("message", "")) + current[0].limits_reached())
+        return error
 
     def on_message(message: dict, payload: bytes, step):
         nonlocal pending
@@ -263,7 +318,7 @@ def run_probes(sandbox: Sandbox, *, setup: str, cells: list[dict]) -> WorkerRepo
         if event == "cell_done":
             cell = str(message.get("cell"))
             if isinstance(message.get("error"), dict):
-                report.cell_errors[cell] = message["error"]
+                report.cell_errors[cell] = annotate(message["error"])
             if message.get("patched"):
                 report.patched.setdefault(cell, []).extend(map(str, message["patched"]))
             return ("between", cell)
@@ -281,7 +336,7 @@ def run_probes(sandbox: Sandbox, *, setup: str, cells: list[dict]) -> WorkerRepo
                     status, error = "error", {"type": "Decode", "message": f"its result could not be read ({exc})"}
             if status not in ("ok", "failed", "missing", "error"):
                 status = "error"
-            report.probes[name] = StepResult(status, value, error if isinstance(error, dict) else None)
+            report.probes[name] = StepResult(status, value, annotate(error) if isinstance(error, dict) else None)
             if message.get("patched"):
                 report.patched.setdefault(name, []).extend(map(str, message["patched"]))
             pending.remove(name)
@@ -295,8 +350,9 @@ def run_probes(sandbox: Sandbox, *, setup: str, cells: list[dict]) -> WorkerRepo
         if pending is not None and attempts > len(cells) + len(report.probes) + len(pending) + 2:
             break  # every restart retires a cell or a probe; more means the worker dies for no step's fault
         job = {"setup": setup, "cells": cells, "probes_file": f"{sandbox.runtime}/probes.py", "probes": pending,
-               "skip_cells": sorted(skip_cells), "device": sandbox.device}
-        step, stop, log = follow(sandbox.start("worker.py", job), deadline, sandbox.limits.probe_seconds, "test", on_message)
+               "skip_cells": skip_cells, "device": sandbox.device}
+        current[:] = [sandbox.start("worker.py", job)]
+        step, stop, log = follow(current[0], deadline, sandbox.limits.probe_seconds, "test", on_message)
         if stop is None:
             break
         status, reason = stop
@@ -306,8 +362,8 @@ def run_probes(sandbox: Sandbox, *, setup: str, cells: list[dict]) -> WorkerRepo
             tail = log[-2000:].decode("utf-8", "replace")
             raise RuntimeError(f"the grader's sandboxed worker could not start ({reason}):\n{tail}")
         if kind == "cell":
-            skip_cells.add(name)
-            report.cell_errors[name] = dict(error, message=f"loading this cell stopped the worker: {reason}")
+            skip_cells[name] = f"loading it stopped the grader's worker: {reason}"
+            report.cell_errors[name] = dict(error, message=skip_cells[name])
         elif pending:
             # a probe's own failure, or (between steps) something a cell left running: charge the next probe
             victim = name if kind == "probe" and name in pending else pending[0]

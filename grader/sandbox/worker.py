@@ -122,6 +122,7 @@ def main() -> None:
     cell_errors: dict[str, str] = {}
     for grade_id, source in cells.items():
         if grade_id in job["skip_cells"]:
+            cell_errors[grade_id] = job["skip_cells"][grade_id]
             continue
         send({"event": "cell_start", "cell": grade_id})
         error = None
