@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
-ASSIGNMENTS := m1_concepts m2_vision
+ASSIGNMENTS := m1_concepts m2_vision m3_evaluation
 WORKERS ?= 2
 DEVICE ?= cpu
 

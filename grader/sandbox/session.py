@@ -161,9 +161,11 @@ class Process:
         self.limits = sandbox.limits
         self.group = None if sandbox.trusted else control_group(self.limits)
         read_fd, write_fd = os.pipe()
-        # -E -s: ignore PYTHON* variables and the user's site-packages; the script's folder stays importable
-        argv = [sys.executable, "-E", "-s", "-B", f"{sandbox.runtime}/{script}"]
-        env = sandbox.environment()
+        # -E -s: student code ignores PYTHON* variables and the user's site-packages (the script's folder
+        # stays importable); trusted runs keep the caller's environment, PYTHONPATH included
+        isolate = [] if sandbox.trusted else ["-E", "-s"]
+        argv = [sys.executable, *isolate, "-B", f"{sandbox.runtime}/{script}"]
+        env = {**os.environ, **sandbox.environment()} if sandbox.trusted else sandbox.environment()
         if sandbox.isolation == "bubblewrap":
             argv = bubblewrap.bwrap_command(argv, sandbox.mounts, self.limits, env)
             env = None

@@ -10,7 +10,7 @@ import timm
 import torch
 import torchvision
 from PIL import Image
-from probing import ProbeFailure, expect, probe
+from probing import ProbeFailure, expect, probe, reinitialise
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
@@ -219,6 +219,7 @@ def _(student, device):
 def small_cnn(frozen_first_norm=False, dropout=0.0):
     model = nn.Sequential(nn.Conv2d(3, 6, 3), nn.BatchNorm2d(6), nn.ReLU(), nn.Conv2d(6, 8, 3), nn.BatchNorm2d(8),
                           nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(dropout), nn.Linear(8, 3))
+    reinitialise(model, seed=1)
     if frozen_first_norm:
         model[0].requires_grad_(False)
         model[1].requires_grad_(False)
@@ -363,7 +364,8 @@ class MLPClassifier(nn.Module):
 def _(student, device):
     found = {}
     for name, build in (("torchvision_vit", torchvision_vit), ("mlp", MLPClassifier)):
-        features, labels, _ = features_and_labels(student.extract_features(build().to(device), feature_loader(), device))
+        model = reinitialise(build(), seed=2)
+        features, labels, _ = features_and_labels(student.extract_features(model.to(device), feature_loader(), device))
         found[name] = features
     return found
 

@@ -1,0 +1,48 @@
+"""A feedback page for the student: one self-contained HTML file per graded submission.
+
+It shows each test's result and the feedback written for students; the hidden
+tests' code, inputs and reference values never appear (only what the feedback
+strings themselves say)."""
+from __future__ import annotations
+
+import html
+from collections import OrderedDict
+
+from .report import Report
+
+STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; color: #222; }
+h1 { font-size: 1.4rem; } h2 { font-size: 1.1rem; margin-top: 1.6rem; }
+table { border-collapse: collapse; width: 100%; } td, th { padding: .35rem .5rem; border-bottom: 1px solid #ddd;
+text-align: left; vertical-align: top; } .passed { color: #17692f; } .failed, .error, .timeout { color: #a4161a; }
+.score { font-size: 1.2rem; font-weight: 600; } .note { color: #555; font-size: .9rem; }
+"""
+
+
+def render(report: Report, student: str = "") -> str:
+    e = html.escape
+    by_function: "OrderedDict[str, list]" = OrderedDict()
+    for test in report.tests:
+        by_function.setdefault(test.function, []).append(test)
+    percent = 100 * report.score / report.max_score if report.max_score else 0.0
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{e(report.assignment or '')} feedback</title>",
+             f"<style>{STYLE}</style></head><body>",
+             f"<h1>{e(report.assignment or 'Submission')}{' · ' + e(student) if student else ''}</h1>",
+             f"<p class='score'>{report.score:g} / {report.max_score:g} points ({percent:.0f}%)</p>"]
+    for error in report.errors:
+        parts.append(f"<p class='error'>{e(error)}</p>")
+    for function, tests in by_function.items():
+        earned, worth = sum(t.points for t in tests), sum(t.max_points for t in tests)
+        parts.append(f"<h2><code>{e(function)}</code> · {earned:g} / {worth:g}</h2><table>"
+                     "<tr><th>check</th><th>points</th><th>result</th><th>what to do</th></tr>")
+        for t in tests:
+            parts.append(f"<tr><td>{e(t.name.replace('_', ' '))}</td><td>{t.points:g} / {t.max_points:g}</td>"
+                         f"<td class='{e(t.status)}'>{e(t.status)}</td><td>{e(t.feedback)}</td></tr>")
+        parts.append("</table>")
+    if report.tamper:
+        parts.append("<h2>Changes the grader noticed</h2><ul>")
+        parts += [f"<li>{e(f['kind'].replace('_', ' '))} in {e(f['cell'])}: {e(f['detail'])}</li>" for f in report.tamper]
+        parts.append("</ul>")
+    parts.append(f"<p class='note'>notebook sha256 {e(str(report.notebook_sha256))} · grader {e(report.grader_version)}</p>")
+    parts.append("</body></html>")
+    return "\n".join(parts)

@@ -1,0 +1,70 @@
+"""Scores into nbgrader's gradebook, so that formgrader, `nbgrader export` and
+`nbgrader generate_feedback` work on them.
+
+Each graded function's points go to the auto score of its test cell
+(`test_<function>`), whose maximum is the same by construction. The assignment,
+its notebook and cells are taken from the released notebook when the gradebook
+does not know them yet (no `nbgrader generate_assignment` run against it).
+"""
+from __future__ import annotations
+
+from . import assignment as assignments
+from .report import Report
+
+
+def default_url() -> str:
+    return f"sqlite:///{assignments.course_root() / 'gradebook.db'}"
+
+
+def _ensure_assignment(gradebook, spec: assignments.Assignment) -> None:
+    from nbgrader.api import MissingEntry
+
+    notebook = spec.id
+    try:
+        gradebook.find_notebook(notebook, spec.id)
+        return
+    except MissingEntry:
+        pass
+    gradebook.update_or_create_assignment(spec.id)
+    gradebook.update_or_create_notebook(notebook, spec.id)
+    for grade_id, points in spec.test_points.items():
+        gradebook.update_or_create_grade_cell(grade_id, notebook, spec.id, max_score=points, cell_type="code")
+    for grade_id in spec.graded:
+        gradebook.update_or_create_solution_cell(grade_id, notebook, spec.id)
+
+
+def _alembic_on_path() -> None:
+    """nbgrader migrates a new gradebook by running `alembic`, found on PATH: make it the one beside
+    this interpreter, so that an unactivated virtual environment works too."""
+    import os
+    import sys
+
+    here = os.path.dirname(sys.executable)
+    if here not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = here + os.pathsep + os.environ.get("PATH", "")
+
+
+def record(url: str, results: list[tuple[str, Report]]) -> int:
+    """Write (student, report) scores; returns how many submissions were recorded."""
+    from nbgrader.api import Gradebook
+
+    _alembic_on_path()
+    recorded = 0
+    with Gradebook(url) as gradebook:
+        for student, report in results:
+            if not report.assignment or not report.tests:
+                continue
+            spec = assignments.load(report.assignment)
+            _ensure_assignment(gradebook, spec)
+            gradebook.update_or_create_student(student)
+            gradebook.update_or_create_submission(spec.id, student)
+            scores: dict[str, float] = {}
+            for test in report.tests:
+                scores[test.function] = scores.get(test.function, 0.0) + test.points
+            for function, score in scores.items():
+                grade = gradebook.find_grade(f"test_{function}", spec.id, spec.id, student)
+                grade.auto_score = score
+                grade.needs_manual_grade = grade.manual_score is not None
+            gradebook.db.commit()
+            recorded += 1
+    return recorded

@@ -1,0 +1,114 @@
+"""Grading a class: grade-all, resumability, shards and merge, the gradebook, feedback pages,
+the Gradescope bundle. Uses the quick m1_concepts examples."""
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+from conftest import ROOT, example
+from grader import batch
+
+
+@pytest.fixture
+def classroom(tmp_path):
+    """submitted/<student>/m1_concepts/ for a solution, a partial, an untouched and a broken student."""
+    submitted = tmp_path / "submitted"
+    for student in ("solution", "partial", "untouched"):
+        target = submitted / f"s_{student}" / "m1_concepts" / "m1_concepts.ipynb"
+        target.parent.mkdir(parents=True)
+        shutil.copy(example(student, "m1_concepts"), target)
+    broken = submitted / "s_broken" / "m1_concepts" / "m1_concepts.ipynb"
+    broken.parent.mkdir(parents=True)
+    broken.write_text("{ not json")
+    return submitted
+
+
+def scores(path):
+    with open(path) as f:
+        return {(r["student"], r["assignment"]): (float(r["score"]), r["status"]) for r in csv.DictReader(f)}
+
+
+def test_grade_all_writes_reports_feedback_csv_and_gradebook(classroom, tmp_path):
+    out, db = tmp_path / "autograded", f"sqlite:///{tmp_path / 'gradebook.db'}"
+    done = subprocess.run([sys.executable, "-m", "grader", "grade-all", str(classroom), "--workers", "2", "--out",
+                           str(out), "--db", db], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    got = scores(out / "scores.csv")
+    assert got[("s_solution", "m1_concepts")] == (12.0, "graded")
+    assert got[("s_untouched", "m1_concepts")][0] == 0 and got[("s_broken", "m1_concepts")][0] == 0
+    assert 0 < got[("s_partial", "m1_concepts")][0] < 12
+    for student in ("s_solution", "s_partial", "s_untouched", "s_broken"):
+        folder = out / student / "m1_concepts"
+        report = json.loads((folder / "report.json").read_text())
+        page = (folder / "feedback.html").read_text()
+        assert all(t["name"].replace("_", " ") in page for t in report["tests"])
+        assert (folder / "m1_concepts.ipynb").exists()
+    page = (out / "s_partial" / "m1_concepts" / "feedback.html").read_text()
+    assert "is not right" in page and "KEYS" not in page and "probes" not in page
+    assert "not valid JSON" in (out / "s_broken" / "m1_concepts" / "feedback.html").read_text()
+
+    from nbgrader.api import Gradebook
+
+    with Gradebook(db) as gradebook:
+        submission = gradebook.find_submission("m1_concepts", "s_partial")
+        assert submission.score == got[("s_partial", "m1_concepts")][0]
+        assert gradebook.find_submission("m1_concepts", "s_solution").score == 12
+    exported = subprocess.run(["nbgrader", "export", f"--db={db}", f"--to={tmp_path / 'grades.csv'}"],
+                              capture_output=True, text=True, cwd=tmp_path,
+                              env=dict(os.environ, PATH=f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}"))
+    assert exported.returncode == 0, exported.stderr[-2000:]
+    rows = {r["student_id"]: float(r["score"]) for r in csv.DictReader(open(tmp_path / "grades.csv"))}
+    assert rows["s_solution"] == 12 and rows["s_partial"] == got[("s_partial", "m1_concepts")][0]
+
+
+def test_unchanged_submissions_are_not_graded_again(classroom, tmp_path):
+    out = tmp_path / "autograded"
+    first = batch.grade_all(classroom, out=out, progress=False)
+    assert set(first.values()) == {"graded"}
+    stamp = (out / "s_solution" / "m1_concepts" / "report.json").stat().st_mtime_ns
+    (classroom / "s_partial" / "m1_concepts" / "m1_concepts.ipynb").write_bytes(
+        example("solution", "m1_concepts").read_bytes())
+    second = batch.grade_all(classroom, out=out, progress=False)
+    assert second[("s_solution", "m1_concepts")] == "unchanged" and second[("s_partial", "m1_concepts")] == "graded"
+    assert (out / "s_solution" / "m1_concepts" / "report.json").stat().st_mtime_ns == stamp
+    assert set(batch.grade_all(classroom, out=out, force=True, progress=False).values()) == {"graded"}
+
+
+def test_shards_then_merge_equal_one_run(classroom, tmp_path):
+    whole, sharded = tmp_path / "whole", tmp_path / "sharded"
+    batch.merge(classroom, whole, None, batch.grade_all(classroom, out=whole, progress=False))
+    for k in range(3):
+        done = subprocess.run([sys.executable, "-m", "grader", "grade-all", str(classroom), "--shard", f"{k}/3",
+                               "--out", str(sharded), "--no-gradebook"], capture_output=True, text=True, cwd=ROOT)
+        assert done.returncode == 0 and f"shard {k}/3" in done.stdout, done.stderr[-1000:]
+    merged = subprocess.run([sys.executable, "-m", "grader", "merge", str(classroom), "--out", str(sharded),
+                             "--db", f"sqlite:///{tmp_path / 'g.db'}"], capture_output=True, text=True, cwd=ROOT)
+    assert merged.returncode == 0, merged.stderr[-1000:]
+    assert {k: v[0] for k, v in scores(sharded / "scores.csv").items()} == {k: v[0] for k, v in scores(whole / "scores.csv").items()}
+
+
+def test_gradescope_bundle_runs_like_on_gradescope(tmp_path):
+    from grader import gradescope
+
+    bundle = gradescope.build("m1_concepts", tmp_path / "autograder.zip")
+    names = zipfile.ZipFile(bundle).namelist()
+    assert {"setup.sh", "run_autograder", "source/release/m1_concepts/m1_concepts.ipynb"} <= set(names)
+    assert not any(n.startswith(("source/source/", "source/submitted/")) for n in names), "solutions must stay out"
+    root = tmp_path / "autograder"
+    zipfile.ZipFile(bundle).extractall(root)
+    (root / "submission").mkdir()
+    shutil.copy(example("partial", "m1_concepts"), root / "submission" / "m1_concepts.ipynb")
+    os.chmod(root / "run_autograder", 0o755)
+    env = dict(os.environ, AUTOGRADER_ROOT=str(root), PATH=f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}")
+    done = subprocess.run([str(root / "run_autograder")], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    results = json.loads((root / "results" / "results.json").read_text())
+    assert results["score"] == 9 and results["max_score"] == 12 and len(results["tests"]) == 12
+    assert all({"name", "score", "max_score", "output", "status"} <= set(t) for t in results["tests"])
+    failed = [t for t in results["tests"] if t["status"] == "failed"]
+    assert failed and all(t["score"] == 0 and t["output"] for t in failed)
