@@ -104,9 +104,14 @@ def build(assignment: Assignment, device: str, *, experiments: bool = True) -> d
     broken = {name: r.error for name, r in run.probes.items() if r.status != "ok"}
     if broken or run.cell_errors:
         raise RuntimeError(f"the solution of {assignment.id} fails its own probes: {broken or run.cell_errors}")
-    recorded = run_notebook_as_script(assignment.source_notebook, device) if experiments else load(assignment.id)[1]
+    if experiments:
+        recorded, experiments_device = run_notebook_as_script(assignment.source_notebook, device), device_name(device)
+    else:  # keep the stored experiment results, and say where they came from
+        _, recorded, previous = load(assignment.id)
+        experiments_device = previous.get("experiments_device", previous["device"])
     provenance = {
-        "device": device_name(device), "device_type": device.split(":")[0], "torch": torch.__version__,
+        "device": device_name(device), "device_type": device.split(":")[0], "experiments_device": experiments_device,
+        "torch": torch.__version__,
         "timm": timm.__version__, "transformers": transformers.__version__, "python": platform.python_version(),
         "seed": SEED, "source_sha256": hashlib.sha256(assignment.source_notebook.read_bytes()).hexdigest(),
         "built": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),

@@ -32,15 +32,46 @@ def test_release_is_up_to_date_with_source(course_copy, assignment_id):
     assert comparable(fresh) == comparable(committed), "release/ is stale: run `make release` and commit it"
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
-def test_nbgrader_validate_passes_the_source_and_fails_the_release(course_copy, assignment_id):
+# nbgrader validate runs the whole source notebook: the two whose experiments train for
+# minutes (m2_lora, m3_evaluation) are run end to end by `make examples` instead, and
+# test_solution_example_is_current_and_ran_cleanly checks what that run left behind.
+VALIDATED_IN_CI = ("m1_concepts", "m2_vision")
+
+
+@pytest.mark.parametrize("assignment_id", VALIDATED_IN_CI)
+def test_nbgrader_validate_passes_the_source(course_copy, assignment_id):
     source = course_copy / "source" / assignment_id / f"{assignment_id}.ipynb"
-    release = course_copy / "release" / assignment_id / f"{assignment_id}.ipynb"
     passed = nbgrader("validate", str(source), cwd=course_copy)
     assert passed.returncode == 0 and "Success" in passed.stdout, passed.stdout[-3000:] + passed.stderr[-3000:]
+
+
+@pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
+def test_nbgrader_validate_fails_the_release(course_copy, assignment_id):
+    release = course_copy / "release" / assignment_id / f"{assignment_id}.ipynb"
     inverted = nbgrader("validate", "--invert", str(release), cwd=course_copy)
     assert inverted.returncode == 0 and "Success" in inverted.stdout, inverted.stdout[-3000:]
+
+
+@pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
+def test_solution_example_is_current_and_ran_cleanly(assignment_id):
+    from grader.examples import answer, cell_of
+    from grader.notebook import RESULTS_MIME_TYPE
+
+    source = nbformat.read(ROOT / "source" / assignment_id / f"{assignment_id}.ipynb", as_version=4)
+    release = nbformat.read(ROOT / "release" / assignment_id / f"{assignment_id}.ipynb", as_version=4)
+    solved = nbformat.read(ROOT / "submitted" / "solution" / assignment_id / f"{assignment_id}.ipynb", as_version=4)
+    for cell in source.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution"):
+            assert cell_of(solved, meta["grade_id"]).source == answer(cell.source), "`make examples`: submitted/ is stale"
+    assert [c.source for c in solved.cells if not c.metadata.get("nbgrader", {}).get("solution")] == \
+           [c.source for c in release.cells if not c.metadata.get("nbgrader", {}).get("solution")]
+    errors = [o for c in solved.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert not errors, [f"{o.ename}: {o.evalue}" for o in errors]
+    assert all(c.execution_count for c in solved.cells if c.cell_type == "code"), "every cell ran"
+    recorded = [o for c in solved.cells if c.cell_type == "code" for o in c.outputs
+                if RESULTS_MIME_TYPE in o.get("data", {})]
+    assert recorded or assignment_id == "m1_concepts"
 
 
 @pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
