@@ -114,9 +114,9 @@ def shifted_loader():
 
 def adapted(student, model, device):
     before = {k: v.clone() for k, v in model.state_dict().items() if "running" not in k and "num_batches" not in k}
-    returned = student.adapt_batchnorm(model, shifted_loader(), device)
+    returned = student.adapt_batchnorm(model.to(device), shifted_loader(), device)
     returned = expect(returned, nn.Module, "what adapt_batchnorm returns (the model)")
-    state = returned.state_dict()
+    state = {k: v.cpu() for k, v in returned.state_dict().items()}
     return {"stats": {k: v for k, v in state.items() if "running" in k},
             "weights_changed": [k for k, v in before.items() if not torch.equal(v, state[k])],
             "grads": [n for n, p in returned.named_parameters() if p.grad is not None],
