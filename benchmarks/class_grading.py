@@ -7,7 +7,6 @@ import argparse
 import random
 import shutil
 import tempfile
-import time
 from pathlib import Path
 
 import nbformat

@@ -9,11 +9,11 @@ code raised, hung or crashed, the test reports that instead.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from .report import TestReport
 from .sandbox.session import StepResult
 
 MARK = "graded"
@@ -71,18 +71,8 @@ def close(got, want, *, rtol: float, atol: float) -> bool:
     return got.shape == want.shape and bool(torch.allclose(got, want, rtol=rtol, atol=atol, equal_nan=True))
 
 
-@dataclass
-class Outcome:
-    name: str
-    function: str
-    points: float
-    max_points: float
-    status: str
-    feedback: str
-
-
 class GradingPlugin:
-    """Supplies the fixtures and turns each test's result into an Outcome."""
+    """Supplies the fixtures and turns each test's result into a TestReport."""
 
     def __init__(self, probes: dict[str, StepResult], references: dict, recorded: dict, recorded_reference: dict,
                  fallback: StepResult | None = None, cell_errors: dict[str, dict] | None = None):
@@ -92,7 +82,7 @@ class GradingPlugin:
         self.references = references
         self.recorded_results = recorded
         self.recorded_references = recorded_reference
-        self.outcomes: list[Outcome] = []
+        self.outcomes: list[TestReport] = []
         self.errors: list[str] = []
         self._marks: dict[str, tuple[str, float]] = {}
 
@@ -140,7 +130,7 @@ class GradingPlugin:
             function, points = self._marks[item.nodeid]
             name = item.name.removeprefix("test_")
             if report.passed:
-                self.outcomes.append(Outcome(name, function, points, points, "passed", ""))
+                self.outcomes.append(TestReport(name, function, points, points, "passed", ""))
                 return
             error = call.excinfo.value if call.excinfo else None
             if isinstance(error, StudentCodeProblem):
@@ -152,10 +142,10 @@ class GradingPlugin:
                 status = "error"
                 feedback = f"the grader could not check this ({type(error).__name__}: {error}); tell your instructor"
                 self.errors.append(f"{item.name}: {type(error).__name__}: {error}")
-            self.outcomes.append(Outcome(name, function, 0.0, points, status, feedback))
+            self.outcomes.append(TestReport(name, function, 0.0, points, status, feedback))
 
 
-def run_checks(checks: Path, plugin: GradingPlugin) -> list[Outcome]:
+def run_checks(checks: Path, plugin: GradingPlugin) -> list[TestReport]:
     args = [str(checks), "-p", "no:cacheprovider", "--assert=plain", "--import-mode=importlib",
             "-p", "no:terminal", "--rootdir", str(checks.parent.parent), "-c", str(Path(__file__).parent / "checks.ini"),
             "-W", "ignore::DeprecationWarning"]

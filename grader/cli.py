@@ -88,7 +88,7 @@ def cmd_merge(args) -> int:
 def cmd_examples(args) -> int:
     from .examples import build
 
-    for path in build(args.assignment, assignments.course_root()):
+    for path in build(args.assignment, assignments.course_root(), args.students):
         print(f"wrote {path}")
     return 0
 
@@ -151,6 +151,8 @@ def parser() -> argparse.ArgumentParser:
     examples_sub = examples.add_subparsers(dest="action", required=True)
     build_examples = examples_sub.add_parser("build", help="write submitted/{solution,untouched,partial}/")
     build_examples.add_argument("--assignment", required=True, choices=assignments.known())
+    build_examples.add_argument("--students", nargs="+", default=["solution", "untouched", "partial"],
+                                choices=["solution", "untouched", "partial"], help="which examples (default: all)")
     build_examples.set_defaults(run=cmd_examples)
 
     scope = sub.add_parser("gradescope", help="Gradescope autograder bundle and runner")

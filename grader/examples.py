@@ -94,8 +94,11 @@ def execute(notebook: nbformat.NotebookNode, directory: Path) -> nbformat.Notebo
     return notebook
 
 
-def build(assignment_id: str, root: Path) -> list[Path]:
-    """Write the three example submissions of one assignment under root/submitted/."""
+STUDENTS = ("solution", "untouched", "partial")
+
+
+def build(assignment_id: str, root: Path, students=STUDENTS) -> list[Path]:
+    """Write the example submissions of one assignment under root/submitted/."""
     spec = assignments.load(assignment_id)
     release = nbformat.read(spec.release_notebook, as_version=4)
     solution = solved(assignment_id)
@@ -105,6 +108,8 @@ def build(assignment_id: str, root: Path) -> list[Path]:
     written = []
     for student, notebook, run in (("solution", solution, True), ("untouched", release, False),
                                    ("partial", half_done, True)):
+        if student not in students:
+            continue
         out = root / "submitted" / student / assignment_id / f"{assignment_id}.ipynb"
         out.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(execute(notebook, spec.source_notebook.parent) if run else notebook, out)

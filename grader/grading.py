@@ -7,7 +7,7 @@ from pathlib import Path
 from . import assignment as assignments
 from . import notebook, references, tamper
 from .checking import GradingPlugin, run_checks
-from .report import Report, TestReport
+from .report import Report
 from .sandbox.limits import Limits
 from .sandbox.session import Sandbox, StepResult, execute_notebook, run_probes
 
@@ -69,10 +69,10 @@ def grade(path: Path, assignment_id: str | None = None, *, execute: bool = False
     for finding in findings:
         for function in finding.voids:
             voided.setdefault(function, f"voided by tampering: {finding.kind} in {finding.cell} ({finding.detail})")
-    for o in outcomes:
-        if o.function in voided and o.points:
-            o.points, o.status, o.feedback = 0.0, "failed", voided[o.function]
-        report.tests.append(TestReport(o.name, o.function, o.points, o.max_points, o.status, o.feedback))
+    for test in outcomes:
+        if test.function in voided and test.points:
+            test.points, test.status, test.feedback = 0.0, "failed", voided[test.function]
+        report.tests.append(test)
     _check_points(report, spec)
     report.sandbox["seconds"] = round(time.monotonic() - started, 2)
     return report.total()
@@ -98,7 +98,7 @@ def _grade_unreadable(report: Report, assignment_id: str, message: str) -> Repor
     ref_probes, ref_experiments, report.reference = references.load(spec.id)
     plugin = GradingPlugin({}, ref_probes, {}, ref_experiments,
                            fallback=_unavailable(f"the notebook could not be read: {message}"))
-    for o in run_checks(spec.checks, plugin):
-        report.tests.append(TestReport(o.name, o.function, 0.0, o.max_points, "error",
-                                       f"the notebook could not be read: {message}"))
+    for test in run_checks(spec.checks, plugin):
+        test.points, test.status, test.feedback = 0.0, "error", f"the notebook could not be read: {message}"
+        report.tests.append(test)
     return report.total()

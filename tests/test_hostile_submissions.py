@@ -2,7 +2,6 @@
 its honest part earns, and changes nothing outside the grader's temporary directory."""
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import nbformat

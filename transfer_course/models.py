@@ -5,6 +5,8 @@ Nothing here downloads anything unless a hub id was configured.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 from torch import nn
 
@@ -96,11 +98,10 @@ def vision_input(images: torch.Tensor, size: int, mean=(0.5, 0.5, 0.5), std=(0.5
     return (resized.expand(-1, 3, -1, -1) - mean) / std
 
 
-def _package_dir(package: str) -> "Path":
+def _package_dir(package: str) -> Path:
     """Where an installed package's files lie, found without importing it (some carriers import
     libraries we do not install)."""
     import importlib.util
-    from pathlib import Path
 
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:

@@ -7,7 +7,6 @@ b / sqrt(3); 20 % slack for 512 samples); experiment tolerances at their checks.
 """
 import math
 
-import torch
 
 from grader.checking import close, graded
 

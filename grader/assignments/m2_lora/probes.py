@@ -3,7 +3,6 @@
 Tiny BERT, DistilBERT, GPT-2 and Llama configurations keep every probe fast; a
 word-level tokenizer built in memory stands in for a real one where one is needed.
 """
-import math
 
 import torch
 from probing import ProbeFailure, expect, probe, reinitialise

@@ -11,11 +11,14 @@ import torch
 
 from grader.checking import close, graded
 
-# Feature-extraction and fine-tuning accuracies on 500 test images move by up to ~0.04
-# between CPU and GPU runs of the same seed (nondeterministic GPU convolution backward
-# passes change the trajectory), and by ~0.05 between seeds; 0.08 admits both while a
-# broken step (frozen head, forgotten zero_grad, wrong normalisation) costs 0.2 or more.
+# Measured on the references' H200 against this CPU, same seed: within 0.01. Across seeds
+# 0-2 (GPU): feature extraction 0.68-0.73, fine-tuning 0.73-0.82, so a student's own valid
+# choices (another augmentation, another resize) move them by about as much; 0.08 admits
+# that while a broken step (frozen head, forgotten zero_grad, wrong normalisation) costs 0.2
+# or more. Training from scratch spreads over 0.15-0.33 across seeds: it is only required to
+# lose to the pretrained strategies.
 ACCURACY_TOLERANCE = 0.08
+COMPARED = ("feature_extraction", "fine_tuning")
 STRATEGIES = ("scratch", "feature_extraction", "fine_tuning")
 
 
@@ -213,7 +216,7 @@ def test_frozen_batchnorm_keeps_its_statistics(student, reference):
 def test_custom_loss_and_training_mode(student, reference):
     got, want = student("train_one_epoch.custom_loss_and_dropout"), reference("train_one_epoch.custom_loss_and_dropout")
     assert got["loss_calls"] == want["loss_calls"], f"loss_fn was called {got['loss_calls']} times for 2 batches: use it when given"
-    assert close(got["loss"], want["loss"], rtol=1e-4, atol=1e-5), "the returned loss is not the mean of the given loss_fn"
+    assert close(got["loss"], got["expected"], rtol=1e-6, atol=1e-7), "the returned loss is not the mean of the given loss_fn"
     assert got["dropout_training"] and all(got["dropout_training"]), "call model.train() so that dropout is active while training"
 
 
@@ -286,7 +289,7 @@ def test_results_recorded(recorded):
 @graded("experiment", 2)
 def test_accuracies_match_reference(recorded, recorded_reference):
     results, want = _strategies(recorded), recorded_reference["strategies"]
-    for s in STRATEGIES:
+    for s in COMPARED:
         got = (results.get(s) or {}).get("accuracy")
         assert isinstance(got, (int, float)) and abs(got - want[s]["accuracy"]) <= ACCURACY_TOLERANCE, (
             f"{s}: test accuracy {got} is far from the reference {want[s]['accuracy']:.3f} "

@@ -2,9 +2,10 @@
 
 Tolerances, and why:
 - 1e-9 on closed-form measures (gaps, BWT, forgetting): float64 arithmetic only;
-- LogME rtol 1e-3: a fixed point converged to 1e-6 in alpha/beta lands within ~1e-5 of the
-  reference; stopping at 1 % (the authors' first code) or dropping zero eigenvalues when
-  N < D misses by 0.4 % and by a factor of 8;
+- LogME rtol 1e-4: a fixed point converged to 1e-6 in alpha/beta lands within 1e-5 of the
+  reference in float64 (measured: 1e-8 when N > D); one update instead of the iteration
+  misses by 1e-4 to 2e-3, updates without the 1e-5 that keeps beta finite miss by 6e-4
+  when N < D, and dropping zero eigenvalues there misses by a factor of 8;
 - BatchNorm statistics and L2-SP rtol 1e-5 / atol 1e-6: float32 sums in another order;
 - experiment accuracies: LEARNING_CURVE_TOLERANCE.
 """
@@ -14,8 +15,9 @@ import torch
 
 from grader.checking import close, graded
 
-# Means over three seeds of accuracies on 1,000 test digits: CPU and GPU runs of the same
-# seeds differ by up to ~0.03, seeds by ~0.05; a broken sampler or strategy costs far more.
+# Means over three seeds of accuracies on 1,000 test digits: the references' H200 and this
+# CPU agree within 0.003 (measured); a student's valid variations of sampling move a mean by
+# a few hundredths; a broken sampler or strategy costs far more.
 LEARNING_CURVE_TOLERANCE = 0.08
 
 
@@ -84,7 +86,7 @@ def test_forgetting_is_the_drop(student, reference):
 def _logme(student, reference, case, what):
     got, want = student(f"logme.{case}"), reference(f"logme.{case}")
     assert math.isfinite(got), f"{what}: LogME is {got}"
-    assert abs(got - want) <= 1e-3 * abs(want), f"{what}: expected LogME {want:.5f}, got {got:.5f}"
+    assert abs(got - want) <= 1e-4 * abs(want), f"{what}: expected LogME {want:.6f}, got {got:.6f}"
     return got, want
 
 
@@ -97,9 +99,10 @@ def test_logme_with_more_samples_than_features(student, reference):
 def test_logme_with_fewer_samples_than_features(student, reference):
     got, want = student("logme.n_below_d"), reference("logme.n_below_d")
     hint = ("; keep all D eigenvalues of F^T F, zeros included" if math.isfinite(got) and got > 2 * want
-            else "; iterate until alpha/beta changes by less than 1e-6" if math.isfinite(got) else "")
-    assert math.isfinite(got) and abs(got - want) <= 1e-3 * abs(want), (
-        f"N=40, D=100: expected LogME {want:.5f}, got {got:.5f}{hint}")
+            else "; iterate until alpha/beta changes by less than 1e-6, with the 1e-5 in both updates"
+            if math.isfinite(got) else "")
+    assert math.isfinite(got) and abs(got - want) <= 1e-4 * abs(want), (
+        f"N=40, D=100: expected LogME {want:.6f}, got {got:.6f}{hint}")
 
 
 @graded("logme", 1)
