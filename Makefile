@@ -44,8 +44,9 @@ examples: venv
 
 ## benchmarks quoted in BENCHMARKS.md (about an hour on 2 cores)
 bench: venv
-	cd benchmarks && ../$(BIN)/python grading_speed.py && ../$(BIN)/python sandbox_cost.py \
-	  && ../$(BIN)/python class_grading.py && ../$(BIN)/python lora_cost.py && ../$(BIN)/python notebook_runtime.py
+	cd benchmarks && ../$(BIN)/python grading_speed.py && ../$(BIN)/python grading_time.py \
+	  && ../$(BIN)/python sandbox_cost.py && ../$(BIN)/python class_grading.py && ../$(BIN)/python lora_cost.py \
+	  && ../$(BIN)/python notebook_runtime.py
 
 clean:
 	rm -rf autograded/* gradebook.db .pytest_cache

@@ -35,7 +35,7 @@ class Case:
     feedback: dict[str, str] = field(default_factory=dict)  # check -> text its feedback must contain
     tamper: set[str] = field(default_factory=set)  # kinds of findings
     error: str = ""  # text that report.errors must contain
-    max_score: float | None = None  # when it differs from the assignment's
+    needs_cgroup: bool = False  # the limit it hits is a cgroup's (see the test)
 
 
 def cell(nb, grade_id):
@@ -186,12 +186,12 @@ CASES = [
          {"answer[Q4]"}, feedback={"answer[Q4]": LIMITS}),
     Case("memory_bomb_at_import", "m1_concepts",
          set_source("Q2", "hog = []\nwhile True:\n    hog.append(b'x' * (1 << 30))"), {"answer[Q2]"},
-         feedback={"answer[Q2]": "memory limit"}),
+         feedback={"answer[Q2]": "memory limit"}, needs_cgroup=True),
     Case("fork_bomb", "m1_concepts", set_source("Q3", "import os\nwhile True:\n    os.fork()"), {"answer[Q3]"},
-         feedback={"answer[Q3]": "processes and threads"}),
+         feedback={"answer[Q3]": "processes and threads"}, needs_cgroup=True),
     Case("thread_bomb", "m1_concepts",
          set_source("Q3", "import threading, time\nwhile True:\n    threading.Thread(target=time.sleep, args=(60,)).start()"),
-         {"answer[Q3]"}, feedback={"answer[Q3]": "processes and threads"}),
+         {"answer[Q3]"}, feedback={"answer[Q3]": "processes and threads"}, needs_cgroup=True),
     Case("os_exit_at_import", "m1_concepts", set_source("Q4", "import os\nos._exit(3)"), {"answer[Q4]"},
          feedback={"answer[Q4]": "exit code 3"}),
     Case("sys_exit_at_import", "m1_concepts", set_source("Q5", "import sys\nsys.exit(0)"), {"answer[Q5]"},
@@ -213,7 +213,7 @@ CASES = [
     Case("memory_bomb_in_function", "m2_vision",
          into_function("count_parameters", "hog = []\nwhile True:\n    hog.append(b'x' * (1 << 30))"),
          {"counts_of_a_partly_frozen_resnet", "shared_weights_counted_once"},
-         feedback={"counts_of_a_partly_frozen_resnet": "memory limit"}),
+         feedback={"counts_of_a_partly_frozen_resnet": "memory limit"}, needs_cgroup=True),
     Case("os_exit_in_function", "m2_vision", into_function("evaluate", "import os\nos._exit(0)"),
          {"confusion_matrix_rows_are_true_classes", "accuracy_and_per_class_accuracy", "dropout_off_and_no_gradients"},
          feedback={"confusion_matrix_rows_are_true_classes": "exit code 0"}),

@@ -60,6 +60,19 @@ def isolation_mode(requested: str) -> str:
     return requested
 
 
+_CGROUPS: list[bool] = []
+
+
+def cgroups_available() -> bool:
+    """Whether this machine lets the grader create cgroups (checked once per process)."""
+    if not _CGROUPS:
+        group = control_group(Limits())
+        _CGROUPS.append(group is not None)
+        if group is not None:
+            group.remove()
+    return _CGROUPS[0]
+
+
 NO_ISOLATION_WARNING = ("bubblewrap is not installed: student code ran without filesystem and network isolation, "
                         "under resource limits only")
 NOBODY = 65534
@@ -127,10 +140,17 @@ class Sandbox:
                 "limits": self.limits.describe()}
 
     def warnings(self) -> list[str]:
-        if self.isolation != "none" or self.trusted:
+        if self.trusted:
             return []
-        user = "as user nobody" if self.drop_user else "as the grader's own user"
-        return [f"{NO_ISOLATION_WARNING}, {user}"]
+        found = []
+        if self.isolation == "none":
+            user = "as user nobody" if self.drop_user else "as the grader's own user"
+            found.append(f"{NO_ISOLATION_WARNING}, {user}")
+        if not cgroups_available():
+            found.append("no writable cgroup hierarchy: memory was capped per process (address space) and, "
+                         + ("as root, the number of processes was not capped" if os.geteuid() == 0
+                            else "the number of processes per user"))
+        return found
 
     def environment(self) -> dict[str, str]:
         home = "/tmp" if self.isolation == "bubblewrap" else self.workdir

@@ -14,9 +14,9 @@ MUTANTS = [
            "return self.dropout(self.base(x) + x @ self.lora_A.T @ self.lora_B.T * self.scaling)",
            ("dropout_on_the_lora_branch_only",)),
 
-    Mutant("matches_substrings", "add_lora", 'if isinstance(module, nn.Linear) and name.rpartition(".")[2] in target_modules]\n    model.requires_grad_(False)',
-           'if isinstance(module, nn.Linear) and any(t in name for t in target_modules)]\n    model.requires_grad_(False)',
-           ("distilbert_and_llama",)),
+    Mutant("matches_full_names", "add_lora", 'if isinstance(module, nn.Linear) and name.rpartition(".")[2] in target_modules]\n    model.requires_grad_(False)',
+           'if isinstance(module, nn.Linear) and name in target_modules]\n    model.requires_grad_(False)',
+           ("bert_with_a_trainable_head", "distilbert_and_llama")),
     Mutant("head_not_saved", "add_lora", "            module.requires_grad_(True)\n", "            pass\n",
            ("bert_with_a_trainable_head",)),
     Mutant("wraps_any_module_by_name", "add_lora",

@@ -104,7 +104,9 @@ def _(student, device):
     layer = lora_layer(student, base, r=4, alpha=4, dropout=0.5)
     x = torch.randn(32, 16)
     layer.train()
-    zero_branch = bool(torch.equal(layer(x), base(x)))  # B = 0: dropout must not touch the base output
+    with torch.no_grad():
+        layer.lora_B.zero_()  # (whatever the initialisation) the branch adds nothing:
+    zero_branch = bool(torch.equal(layer(x), base(x)))  # dropout must not touch the base output
     with torch.no_grad():
         layer.lora_B.normal_()
     train_out = layer(x).detach()
@@ -223,15 +225,18 @@ def word_tokenizer(padding_side, pad_is_eos):
 
 PROMPTS = ["review : great film sentiment :", "review : awful plot not good sentiment :", "review : good sentiment :",
            "review : the story very bad the acting very awful sentiment :", "sentiment :"]
+# all of one length: no padding, so only the choice of label token can go wrong
+EVEN_PROMPTS = ["review : great film sentiment :", "review : awful plot sentiment :", "review : not good sentiment :",
+                "review : very bad sentiment :", "review : the acting sentiment :"]
 
 
-def predictions(student, padding_side, pad_is_eos, words):
+def predictions(student, padding_side, pad_is_eos, words, prompts=PROMPTS):
     import transformers as t
 
     model = reinitialise(t.LlamaForCausalLM(t.LlamaConfig(vocab_size=len(WORDS), hidden_size=32, intermediate_size=64,
                                                           num_hidden_layers=2, num_attention_heads=4,
                                                           num_key_value_heads=2, pad_token_id=0)), seed=3, scale=0.5)
-    predicted = student.classify_with_lm(model, word_tokenizer(padding_side, pad_is_eos), PROMPTS, words)
+    predicted = student.classify_with_lm(model, word_tokenizer(padding_side, pad_is_eos), prompts, words)
     predicted = expect(predicted, torch.Tensor, "what classify_with_lm returns")
     return {"predicted": predicted.detach().clone(), "dtype": str(predicted.dtype)}
 
@@ -248,4 +253,4 @@ def _(student, device):
 
 @probe("classify_with_lm", "first_token_of_label_words")
 def _(student, device):
-    return predictions(student, "right", False, ["not good", "very good", "awful"])
+    return predictions(student, "right", False, ["not good", "very good", "awful"], EVEN_PROMPTS)

@@ -32,10 +32,15 @@ MUTANTS = [
            ("logme_with_more_samples_than_features", "logme_with_fewer_samples_than_features",
             "logme_averages_over_classes")),
 
+    Mutant("negative_log_likelihood", "logme", "return sum(evidences) / len(evidences)",
+           "return -sum(evidences) / len(evidences)",
+           ("logme_with_more_samples_than_features", "logme_with_fewer_samples_than_features",
+            "logme_averages_over_classes", "logme_prefers_informative_features")),
+
     Mutant("exponential_average", "adapt_batchnorm", "        norm.momentum = None  # cumulative average over batches\n", "",
            ("statistics_are_a_cumulative_average_on_the_target", "dropout_off_momentum_restored_eval_mode")),
     Mutant("statistics_not_reset", "adapt_batchnorm", "        norm.reset_running_stats()\n", "",
-           ("statistics_are_a_cumulative_average_on_the_target", "dropout_off_momentum_restored_eval_mode")),
+           ("statistics_are_a_cumulative_average_on_the_target",)),
     Mutant("whole_model_in_train_mode", "adapt_batchnorm", "    model.eval()\n    for norm in norms:", "    model.train()\n    for norm in norms:",
            ("dropout_off_momentum_restored_eval_mode",)),
     Mutant("momentum_left_none", "adapt_batchnorm", "        norm.momentum = momentum\n", "",
