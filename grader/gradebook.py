@@ -46,11 +46,16 @@ def _alembic_on_path() -> None:
 
 def record(url: str, results: list[tuple[str, Report]]) -> int:
     """Write (student, report) scores; returns how many submissions were recorded."""
+    import warnings
+
     from nbgrader.api import Gradebook
+    from sqlalchemy.exc import SAWarning
 
     _alembic_on_path()
     recorded = 0
-    with Gradebook(url) as gradebook:
+    # nbgrader's update_or_create_submission trips SQLAlchemy's autoflush warnings; the rows are right
+    with warnings.catch_warnings(), Gradebook(url) as gradebook:
+        warnings.simplefilter("ignore", SAWarning)
         for student, report in results:
             if not report.assignment or not report.tests:
                 continue

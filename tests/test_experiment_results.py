@@ -58,3 +58,17 @@ def test_edited_experiment_cell_voids_the_experiment(solution, tmp_path):
     assert {f["kind"] for f in report.tamper} == {"locked_cell_modified"}
     assert lost(report) == {t.name for t in report.tests if t.function == "experiment"}
     assert all("voided by tampering" in t.feedback for t in report.tests if t.function == "experiment")
+
+
+def test_execute_reruns_the_notebook_and_ignores_what_was_recorded(solution, tmp_path):
+    from grader.grading import grade
+
+    def fake(values):  # a submission whose saved outputs were edited
+        values["fine_tuning"]["accuracy"] = 0.2
+        values["scratch"]["accuracy"] = 0.99
+
+    path = tmp_path / "m2_vision.ipynb"
+    nbformat.write(with_recorded(solution, fake), path)
+    assert lost(grade(path)) == {"accuracies_match_reference", "pretraining_beats_scratch"}
+    report = grade(path, execute=True)  # the experiment runs again in the sandbox
+    assert report.executed and lost(report) == set(), [(t.name, t.feedback) for t in report.tests if t.status != "passed"]
