@@ -1,7 +1,7 @@
 """Grading one submission: this grader (no --execute) against `nbgrader autograde`, same session.
 
-Also: the notebook's own runtime (what a student waits for) and the peak memory
-of grading (grader plus sandbox, summed over the process tree).
+Also the peak memory of grading (grader plus sandbox, summed over the process tree). What a student
+waits for, the notebook's own runtime, is notebook_runtime.py.
 Usage: python benchmarks/grading_speed.py [--assignment m2_vision] [--runs 5]
 """
 import argparse
@@ -10,7 +10,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from common import BIN, ROOT, median_of, nbgrader_autograde, run, scratch_course
+from common import BIN, ROOT, median_of, nbgrader_autograde, scratch_course
 
 
 def main() -> None:
@@ -26,10 +26,6 @@ def main() -> None:
     median, times, peak = median_of(grade, args.runs)
     print(f"grader, no --execute: median {median:.1f} s over {args.runs} runs "
           f"({', '.join(f'{t:.1f}' for t in times)}), peak memory {peak / 2**20:.0f} MiB")
-
-    notebook_seconds, _ = run([str(BIN / "jupyter"), "execute", "--output", os.devnull,
-                               str(ROOT / "source" / a / f"{a}.ipynb")], cwd=ROOT / "source" / a)
-    print(f"notebook top to bottom (jupyter execute): {notebook_seconds:.1f} s")
 
     with tempfile.TemporaryDirectory() as tmp:
         nbgrader_seconds = nbgrader_autograde(scratch_course(Path(tmp)), a, {"bench": submission})

@@ -1,5 +1,6 @@
 """The grader tested by grading: full marks, zero, in between, and the report's contract."""
 import json
+import os
 import subprocess
 import sys
 
@@ -85,8 +86,6 @@ def test_malformed_notebook_gets_a_clear_report(tmp_path, content, says):
 
 
 def test_cli_exit_status_is_zero_for_a_bad_notebook_and_nonzero_when_the_grader_cannot_run(tmp_path):
-    import os
-
     bad = tmp_path / "m2_vision.ipynb"
     bad.write_text("not json")
     graded = subprocess.run([sys.executable, "-m", "grader", "grade", str(bad)], capture_output=True, text=True, cwd=ROOT)
@@ -101,3 +100,12 @@ def test_cli_exit_status_is_zero_for_a_bad_notebook_and_nonzero_when_the_grader_
     unknown = subprocess.run([sys.executable, "-m", "grader", "grade", str(bad), "--assignment", "nope"],
                              capture_output=True, text=True, cwd=ROOT)
     assert unknown.returncode == 2 and "invalid choice" in unknown.stderr
+
+
+def test_grader_started_through_a_relative_interpreter_path_still_sandboxes(tmp_path):
+    # benchmarks/ runs ../.venv/bin/python: the sandbox must not depend on how the interpreter was named
+    interpreter = os.path.relpath(sys.executable, ROOT / "benchmarks")
+    done = subprocess.run([str(interpreter), "-m", "grader", "grade", str(example("solution", "m1_concepts")), "--json",
+                           str(tmp_path / "report.json")], capture_output=True, text=True, cwd=ROOT / "benchmarks")
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert done.returncode == 0 and report["score"] == report["max_score"], (report["errors"], done.stderr[-1000:])

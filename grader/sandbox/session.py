@@ -76,6 +76,9 @@ def cgroups_available() -> bool:
 NO_ISOLATION_WARNING = ("bubblewrap is not installed: student code ran without filesystem and network isolation, "
                         "under resource limits only")
 NOBODY = 65534
+# the sandbox mounts resolved paths only: a relative or symlinked way to the venv (../.venv/bin/python)
+# would not exist there. The file name stays, so Python still finds the venv's pyvenv.cfg beside it.
+INTERPRETER = str(Path(sys.executable).parent.resolve() / Path(sys.executable).name)
 
 
 def _readable_by_everyone(path: Path) -> bool:
@@ -95,7 +98,7 @@ def fallback_user() -> list[str]:
     """Without bubblewrap, root drops to user 'nobody' where the interpreter allows it (setpriv)."""
     if os.geteuid() != 0 or not shutil.which("setpriv"):
         return []
-    if not _readable_by_everyone(Path(sys.executable).resolve().parent):
+    if not _readable_by_everyone(Path(INTERPRETER).resolve().parent):
         return []
     return ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--"]
 
@@ -154,7 +157,7 @@ class Sandbox:
 
     def environment(self) -> dict[str, str]:
         home = "/tmp" if self.isolation == "bubblewrap" else self.workdir
-        return {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": home, "TMPDIR": home,
+        return {"PATH": f"{Path(INTERPRETER).parent}:/usr/bin:/bin", "HOME": home, "TMPDIR": home,
                 "MPLBACKEND": "Agg", "MPLCONFIGDIR": f"{home}/matplotlib", "JUPYTER_RUNTIME_DIR": f"{home}/jupyter",
                 "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
                 "TL_CACHE": os.environ.get("TL_CACHE", f"{home}/cache"), "TL_DEVICE": self.device,
@@ -184,7 +187,7 @@ class Process:
         # -E -s: student code ignores PYTHON* variables and the user's site-packages (the script's folder
         # stays importable); trusted runs keep the caller's environment, PYTHONPATH included
         isolate = [] if sandbox.trusted else ["-E", "-s"]
-        argv = [sys.executable, *isolate, "-B", f"{sandbox.runtime}/{script}"]
+        argv = [INTERPRETER, *isolate, "-B", f"{sandbox.runtime}/{script}"]
         env = {**os.environ, **sandbox.environment()} if sandbox.trusted else sandbox.environment()
         if sandbox.isolation == "bubblewrap":
             argv = bubblewrap.bwrap_command(argv, sandbox.mounts, self.limits, env)
