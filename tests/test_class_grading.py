@@ -112,3 +112,45 @@ def test_gradescope_bundle_runs_like_on_gradescope(tmp_path):
     assert all({"name", "score", "max_score", "output", "status"} <= set(t) for t in results["tests"])
     failed = [t for t in results["tests"] if t["status"] == "failed"]
     assert failed and all(t["score"] == 0 and t["output"] for t in failed)
+
+
+@pytest.fixture
+def slurm(tmp_path):
+    """A one-machine Slurm cluster (deploy/slurm/single-node.sh), its environment, stopped afterwards."""
+    if not (shutil.which("slurmctld") and os.geteuid() == 0) and not os.environ.get("CI_REQUIRES_SLURM"):
+        pytest.skip("needs root and Debian's slurm-wlm (.ci/run installs it and makes this test required)")
+    script, folder = ROOT / "deploy" / "slurm" / "single-node.sh", tmp_path / "cluster"
+    started = subprocess.run([str(script), "start", str(folder)], capture_output=True, text=True)
+    assert started.returncode == 0, started.stdout + started.stderr
+    try:
+        yield dict(os.environ, SLURM_CONF=str(folder / "slurm.conf"))
+    finally:
+        subprocess.run([str(script), "stop", str(folder)], check=True)
+
+
+def test_slurm_job_array_grades_like_one_machine(classroom, tmp_path, slurm):
+    import time
+
+    out, db = tmp_path / "autograded", f"sqlite:///{tmp_path / 'gradebook.db'}"
+    submitted = subprocess.run([str(ROOT / "deploy" / "slurm" / "submit.sh"), str(classroom), "3", str(out), db],
+                               capture_output=True, text=True, cwd=ROOT, env=slurm)
+    assert submitted.returncode == 0, submitted.stderr
+    merge_job = submitted.stdout.split()[-1]
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        shown = subprocess.run(["scontrol", "show", "job", "-o", merge_job], capture_output=True, text=True, env=slurm)
+        state = shown.stdout.partition("JobState=")[2].split(" ")[0]
+        if state not in ("PENDING", "RUNNING", "CONFIGURING", "COMPLETING"):
+            break
+        time.sleep(1)
+    logs = "".join(p.read_text() for p in sorted(out.glob("slurm-*.out")))
+    assert state == "COMPLETED", f"merge job {state}:\n{logs[-3000:]}"
+    assert len(list(out.glob("slurm-*_*.out"))) == 3, "one log per array task"
+
+    whole = tmp_path / "whole"
+    batch.merge(classroom, whole, None, batch.grade_all(classroom, out=whole, progress=False))
+    assert scores(out / "scores.csv") == scores(whole / "scores.csv")
+    from nbgrader.api import Gradebook
+
+    with Gradebook(db) as gradebook:
+        assert gradebook.find_submission("m1_concepts", "s_solution").score == 12
