@@ -71,6 +71,13 @@ def close(got, want, *, rtol: float, atol: float) -> bool:
     return got.shape == want.shape and bool(torch.allclose(got, want, rtol=rtol, atol=atol, equal_nan=True))
 
 
+def per_model(student, reference, case: str, check) -> None:
+    """Run check(got, want, model name) for each model a probe case covers."""
+    got, want = student(case), reference(case)
+    for model in want:
+        check(got[model], want[model], model)
+
+
 class GradingPlugin:
     """Supplies the fixtures and turns each test's result into a TestReport."""
 

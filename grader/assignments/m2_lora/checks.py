@@ -7,8 +7,7 @@ b / sqrt(3); 20 % slack for 512 samples); experiment tolerances at their checks.
 """
 import math
 
-
-from grader.checking import close, graded
+from grader.checking import close, graded, per_model
 
 # Test accuracy on 300 reviews after 40 steps: runs on other hardware or seeds move it by
 # ~0.05; a broken LoRA (frozen adapter, wrong scaling) falls to the head-only level or below.
@@ -78,9 +77,7 @@ def test_bert_with_a_trainable_head(student, reference):
 
 @graded("add_lora", 1)
 def test_distilbert_and_llama(student, reference):
-    got, want = student("add_lora.distilbert_and_llama"), reference("add_lora.distilbert_and_llama")
-    for model in want:
-        _same(got[model], want[model], model)
+    per_model(student, reference, "add_lora.distilbert_and_llama", _same)
 
 
 @graded("add_lora", 1)

@@ -9,7 +9,7 @@ Tolerances, and why:
 """
 import torch
 
-from grader.checking import close, graded
+from grader.checking import close, graded, per_model
 
 # Measured on the references' H200 against this CPU, same seed: within 0.01. Across seeds
 # 0-2 (GPU): feature extraction 0.68-0.73, fine-tuning 0.73-0.82, so a student's own valid
@@ -65,16 +65,12 @@ def _check_head(got, want, model):
 
 @graded("replace_head", 1)
 def test_torchvision_resnet_and_mobilenet(student, reference):
-    got, want = student("replace_head.torchvision"), reference("replace_head.torchvision")
-    for model in want:
-        _check_head(got[model], want[model], model)
+    per_model(student, reference, "replace_head.torchvision", _check_head)
 
 
 @graded("replace_head", 1)
 def test_timm_efficientnet_and_vision_transformers(student, reference):
-    got, want = student("replace_head.timm_and_vit"), reference("replace_head.timm_and_vit")
-    for model in want:
-        _check_head(got[model], want[model], model)
+    per_model(student, reference, "replace_head.timm_and_vit", _check_head)
 
 
 @graded("replace_head", 1)
@@ -93,16 +89,12 @@ def _check_trainable(got, want, model):
 
 @graded("freeze_backbone", 1)
 def test_torchvision_backbones_frozen(student, reference):
-    got, want = student("freeze_backbone.torchvision"), reference("freeze_backbone.torchvision")
-    for model in want:
-        _check_trainable(got[model], want[model], model)
+    per_model(student, reference, "freeze_backbone.torchvision", _check_trainable)
 
 
 @graded("freeze_backbone", 1)
 def test_timm_backbones_frozen_and_head_trainable(student, reference):
-    got, want = student("freeze_backbone.timm_head_frozen_before"), reference("freeze_backbone.timm_head_frozen_before")
-    for model in want:
-        _check_trainable(got[model], want[model], model)
+    per_model(student, reference, "freeze_backbone.timm_head_frozen_before", _check_trainable)
 
 
 # --- count_parameters ----------------------------------------------------------------------------
