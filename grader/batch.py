@@ -20,7 +20,6 @@ import io
 import json
 import multiprocessing
 import os
-import shutil
 import tempfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -109,8 +108,23 @@ def _grade_one(submission: Submission, out: Path, execute: bool, limits: Limits,
         status = "grader error"
     write_json(report, folder / "report.json")
     _atomic_write(folder / "feedback.html", render(report, submission.student))
-    shutil.copyfile(submission.notebook, folder / f"{submission.assignment}.ipynb")  # for formgrader and generate_feedback
+    _atomic_write(folder / f"{submission.assignment}.ipynb", _notebook_for_nbgrader(submission.notebook))
     return status
+
+
+def _notebook_for_nbgrader(path: Path) -> str:
+    """What formgrader and `nbgrader generate_feedback` read: the submission as it is or, where it is not a
+    notebook one can read, a notebook saying why (the broken file itself would stop generate_feedback)."""
+    from .notebook import NotebookError, read
+
+    try:
+        read(path)
+        return path.read_text(encoding="utf-8")
+    except NotebookError as exc:
+        import nbformat
+
+        message = f"**This submission could not be graded.** {exc}"
+        return nbformat.writes(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(message)]))
 
 
 def grade_all(root: Path, *, workers: int = 1, out: Path = Path("autograded"), force: bool = False,

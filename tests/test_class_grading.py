@@ -33,7 +33,7 @@ def scores(path):
         return {(r["student"], r["assignment"]): (float(r["score"]), r["status"]) for r in csv.DictReader(f)}
 
 
-def test_grade_all_writes_reports_feedback_csv_and_gradebook(classroom, tmp_path):
+def test_grade_all_writes_reports_feedback_csv_and_gradebook(classroom, course_copy, tmp_path):
     out, db = tmp_path / "autograded", f"sqlite:///{tmp_path / 'gradebook.db'}"
     done = subprocess.run([sys.executable, "-m", "grader", "grade-all", str(classroom), "--workers", "2", "--out",
                            str(out), "--db", db], capture_output=True, text=True, cwd=ROOT)
@@ -64,6 +64,14 @@ def test_grade_all_writes_reports_feedback_csv_and_gradebook(classroom, tmp_path
     assert exported.returncode == 0, exported.stderr[-2000:]
     rows = {r["student_id"]: float(r["score"]) for r in csv.DictReader(open(tmp_path / "grades.csv"))}
     assert rows["s_solution"] == 12 and rows["s_partial"] == got[("s_partial", "m1_concepts")][0]
+    # tmp_path is a course (course_copy): nbgrader's own feedback pages, the broken submission's included
+    feedback = subprocess.run(["nbgrader", "generate_feedback", "m1_concepts"], capture_output=True, text=True,
+                              cwd=tmp_path, env=dict(os.environ, PATH=f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}"))
+    assert feedback.returncode == 0, feedback.stderr[-2000:]
+    for student, score in (("s_partial", got[("s_partial", "m1_concepts")][0]), ("s_broken", 0)):
+        page = (tmp_path / "feedback" / student / "m1_concepts" / "m1_concepts.html").read_text()
+        assert f"Score: {score:.1f} / 12.0" in page
+    assert "could not be graded" in (tmp_path / "feedback" / "s_broken" / "m1_concepts" / "m1_concepts.html").read_text()
 
 
 def test_unchanged_submissions_are_not_graded_again(classroom, tmp_path):
