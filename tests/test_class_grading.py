@@ -162,3 +162,21 @@ def test_slurm_job_array_grades_like_one_machine(classroom, tmp_path, slurm):
 
     with Gradebook(db) as gradebook:
         assert gradebook.find_submission("m1_concepts", "s_solution").score == 12
+
+
+def test_github_classroom_workflow_grade_step_reports_points(tmp_path):
+    """The workflow's Grade step, run as GitHub would run it in a student's repository."""
+    import yaml
+
+    workflow = yaml.safe_load((ROOT / "deploy" / "github-classroom" / "classroom.yml").read_text())
+    job = workflow["jobs"]["grade"]
+    script = next(step["run"] for step in job["steps"] if step.get("name") == "Grade")
+    shutil.copy(example("partial", "m1_concepts"), tmp_path / "m1_concepts.ipynb")
+    summary = tmp_path / "step-summary.md"
+    env = {**os.environ, **job["env"], "ASSIGNMENT": "m1_concepts", "GITHUB_STEP_SUMMARY": str(summary),
+           "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}"}
+    done = subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "::notice title=Autograding::Points 9/12" in done.stdout
+    assert "9/12" in summary.read_text() and (tmp_path / "feedback.html").exists()
+    assert json.loads((tmp_path / "report.json").read_text())["score"] == 9
