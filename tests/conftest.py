@@ -12,6 +12,11 @@ ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = sorted(p.name for p in (ROOT / "grader" / "assignments").iterdir() if (p / "checks.py").exists())
 
 
+def venv_env(**extra: str) -> dict[str, str]:
+    """The environment with the course's venv first on PATH: nbgrader shells out to its tools (alembic)."""
+    return {**os.environ, "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}", **extra}
+
+
 def example(student: str, assignment_id: str) -> Path:
     return ROOT / "submitted" / student / assignment_id / f"{assignment_id}.ipynb"
 

@@ -10,7 +10,7 @@ import zipfile
 
 import pytest
 
-from conftest import ROOT, example
+from conftest import ROOT, example, venv_env
 from grader import batch
 
 
@@ -60,13 +60,13 @@ def test_grade_all_writes_reports_feedback_csv_and_gradebook(classroom, course_c
         assert gradebook.find_submission("m1_concepts", "s_solution").score == 12
     exported = subprocess.run(["nbgrader", "export", f"--db={db}", f"--to={tmp_path / 'grades.csv'}"],
                               capture_output=True, text=True, cwd=tmp_path,
-                              env=dict(os.environ, PATH=f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}"))
+                              env=venv_env())
     assert exported.returncode == 0, exported.stderr[-2000:]
     rows = {r["student_id"]: float(r["score"]) for r in csv.DictReader(open(tmp_path / "grades.csv"))}
     assert rows["s_solution"] == 12 and rows["s_partial"] == got[("s_partial", "m1_concepts")][0]
     # tmp_path is a course (course_copy): nbgrader's own feedback pages, the broken submission's included
     feedback = subprocess.run(["nbgrader", "generate_feedback", "m1_concepts"], capture_output=True, text=True,
-                              cwd=tmp_path, env=dict(os.environ, PATH=f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}"))
+                              cwd=tmp_path, env=venv_env())
     assert feedback.returncode == 0, feedback.stderr[-2000:]
     for student, score in (("s_partial", got[("s_partial", "m1_concepts")][0]), ("s_broken", 0)):
         page = (tmp_path / "feedback" / student / "m1_concepts" / "m1_concepts.html").read_text()
@@ -112,7 +112,7 @@ def test_gradescope_bundle_runs_like_on_gradescope(tmp_path):
     (root / "submission").mkdir()
     shutil.copy(example("partial", "m1_concepts"), root / "submission" / "m1_concepts.ipynb")
     os.chmod(root / "run_autograder", 0o755)
-    env = dict(os.environ, AUTOGRADER_ROOT=str(root), PATH=f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}")
+    env = venv_env(AUTOGRADER_ROOT=str(root))
     done = subprocess.run([str(root / "run_autograder")], capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stderr[-2000:]
     results = json.loads((root / "results" / "results.json").read_text())
@@ -173,8 +173,7 @@ def test_github_classroom_workflow_grade_step_reports_points(tmp_path):
     script = next(step["run"] for step in job["steps"] if step.get("name") == "Grade")
     shutil.copy(example("partial", "m1_concepts"), tmp_path / "m1_concepts.ipynb")
     summary = tmp_path / "step-summary.md"
-    env = {**os.environ, **job["env"], "ASSIGNMENT": "m1_concepts", "GITHUB_STEP_SUMMARY": str(summary),
-           "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}"}
+    env = venv_env(**{**job["env"], "ASSIGNMENT": "m1_concepts", "GITHUB_STEP_SUMMARY": str(summary)})
     done = subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "::notice title=Autograding::Points 9/12" in done.stdout

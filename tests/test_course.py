@@ -1,20 +1,18 @@
 """The course's files agree with each other: release, references, points, notebooks."""
 import hashlib
 import json
-import os
 import subprocess
 
 import nbformat
 import pytest
 
-from conftest import ASSIGNMENTS, ROOT
+from conftest import ASSIGNMENTS, ROOT, venv_env
 from grader import assignment as assignments
 from grader import references
 
 
 def nbgrader(*args, cwd):
-    env = dict(os.environ, PATH=f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}")
-    return subprocess.run(["nbgrader", *args], cwd=cwd, env=env, capture_output=True, text=True)
+    return subprocess.run(["nbgrader", *args], cwd=cwd, env=venv_env(), capture_output=True, text=True)
 
 
 def comparable(path):
