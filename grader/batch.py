@@ -17,21 +17,28 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
 import multiprocessing
 import os
-import tempfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from . import __version__
-from . import assignment as assignments
+from . import __version__, course
 from .feedback import render
-from .report import Report, TestReport, write_json
+from .files import write_atomically
+from .report import ExecutionStatus, Report, load_json, write_json
 from .sandbox.limits import Limits
+
+
+class RowStatus(StrEnum):
+    GRADED = "graded"
+    UNCHANGED = "unchanged"  # its report is current: not graded again
+    STOPPED = "stopped by a limit"  # graded, but --execute did not run the whole notebook
+    GRADER_ERROR = "grader error"  # the grader failed on it: the instructor should look
+    NOT_GRADED = "not graded"
 
 
 @dataclass
@@ -47,11 +54,16 @@ class Row:
     assignment: str
     score: float
     max_score: float
-    status: str  # graded, unchanged, grader error
+    status: RowStatus
+    detail: str = ""  # which cell and limit, or what failed
 
     @property
     def percent(self) -> float:
         return 100 * self.score / self.max_score if self.max_score else 0.0
+
+    @property
+    def status_text(self) -> str:
+        return f"{self.status}: {self.detail}" if self.detail else str(self.status)
 
 
 def discover(root: Path) -> list[Submission]:
@@ -69,47 +81,39 @@ def output_folder(out: Path, submission: Submission) -> Path:
     return out / submission.student / submission.assignment
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
-def load_report(path: Path) -> Report | None:
-    try:
-        data = json.loads(path.read_text())
-        tests = [TestReport(**{k: t[k] for k in TestReport.__dataclass_fields__}) for t in data.pop("tests", [])]
-        return Report(**{k: v for k, v in data.items() if k in Report.__dataclass_fields__}, tests=tests)
-    except (OSError, ValueError, TypeError, KeyError):
-        return None
+def status_of(report: Report | None) -> tuple[RowStatus, str]:
+    """What the status column says of a submission, from its report."""
+    if report is None:
+        return RowStatus.NOT_GRADED, ""
+    if report.grader_failure:
+        return RowStatus.GRADER_ERROR, report.grader_failure
+    execution = report.execution
+    if execution is not None and execution.status == ExecutionStatus.STOPPED:
+        return RowStatus.STOPPED, f"{execution.cell}, {execution.limit}"
+    return RowStatus.GRADED, ""
 
 
 def _unchanged(submission: Submission, out: Path) -> bool:
-    report = load_report(output_folder(out, submission) / "report.json")
+    report = load_json(output_folder(out, submission) / "report.json")
     if report is None:
         return False
     digest = hashlib.sha256(submission.notebook.read_bytes()).hexdigest()
     return report.notebook_sha256 == digest and report.grader_version == __version__
 
 
-def _grade_one(submission: Submission, out: Path, execute: bool, limits: Limits, isolation: str, threads: int) -> str:
-    """Runs in a pool worker: grade one submission and write its files; returns its status."""
+def _grade_one(submission: Submission, out: Path, execute: bool, limits: Limits, isolation: str, threads: int) -> None:
+    """Runs in a pool worker: grade one submission and write its files."""
     from .grading import grade
 
     folder = output_folder(out, submission)
-    hint = submission.assignment if submission.assignment in assignments.known() else None
-    status = "graded"
+    hint = submission.assignment if submission.assignment in course.known() else None
     try:
         report = grade(submission.notebook, hint, execute=execute, limits=limits, isolation=isolation, threads=threads)
     except Exception as exc:  # the grader failed on this one: record it, keep the batch going
-        report = Report(submission.assignment, None, errors=[f"grader error: {type(exc).__name__}: {exc}"])
-        status = "grader error"
+        report = Report(submission.assignment, None, grader_failure=f"{type(exc).__name__}: {exc}")
     write_json(report, folder / "report.json")
-    _atomic_write(folder / "feedback.html", render(report, submission.student))
-    _atomic_write(folder / f"{submission.assignment}.ipynb", _notebook_for_nbgrader(submission.notebook))
-    return status
+    write_atomically(folder / "feedback.html", render(report, submission.student))
+    write_atomically(folder / f"{submission.assignment}.ipynb", _notebook_for_nbgrader(submission.notebook))
 
 
 def _notebook_for_nbgrader(path: Path) -> str:
@@ -129,30 +133,33 @@ def _notebook_for_nbgrader(path: Path) -> str:
 
 def grade_all(root: Path, *, workers: int = 1, out: Path = Path("autograded"), force: bool = False,
               execute: bool = False, limits: Limits = Limits(), isolation: str = "auto",
-              shard: tuple[int, int] = (0, 1), progress: bool = True) -> dict[tuple[str, str], str]:
-    """Grade the submissions of shard k of n; returns {(student, assignment): status}."""
+              shard: tuple[int, int] = (0, 1), progress: bool = True) -> dict[tuple[str, str], RowStatus]:
+    """Grade the submissions of shard k of n; returns {(student, assignment): UNCHANGED or GRADED}, or
+    GRADER_ERROR where the process grading it died."""
     k, n = shard
     mine = [s for i, s in enumerate(discover(root)) if i % n == k]
-    statuses = {(s.student, s.assignment): "unchanged" for s in mine if not force and _unchanged(s, out)}
+    statuses = {(s.student, s.assignment): RowStatus.UNCHANGED for s in mine if not force and _unchanged(s, out)}
     todo = [s for s in mine if (s.student, s.assignment) not in statuses]
     threads = max(1, (os.cpu_count() or 1) // max(workers, 1))
-    bar = tqdm(total=len(todo), desc="grading", unit="notebook", disable=not progress or not todo)
-    if workers <= 1:
-        for s in todo:
-            statuses[(s.student, s.assignment)] = _grade_one(s, out, execute, limits, isolation, threads)
-            bar.update()
-    else:
+    arguments = (out, execute, limits, isolation, threads)
+    with tqdm(total=len(todo), desc="grading", unit="notebook", disable=not progress or not todo) as bar:
+        if workers <= 1:
+            for s in todo:
+                _grade_one(s, *arguments)
+                statuses[(s.student, s.assignment)] = RowStatus.GRADED
+                bar.update()
+            return statuses
         # spawn: forking a process that already runs torch's thread pools can deadlock
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures = {pool.submit(_grade_one, s, out, execute, limits, isolation, threads): s for s in todo}
+            futures = {pool.submit(_grade_one, s, *arguments): s for s in todo}
             for future in as_completed(futures):
                 s = futures[future]
                 try:
-                    statuses[(s.student, s.assignment)] = future.result()
-                except Exception as exc:  # the worker process itself died
-                    statuses[(s.student, s.assignment)] = f"grader error: {type(exc).__name__}"
+                    future.result()
+                    statuses[(s.student, s.assignment)] = RowStatus.GRADED
+                except Exception:  # the worker process itself died
+                    statuses[(s.student, s.assignment)] = RowStatus.GRADER_ERROR
                 bar.update()
-    bar.close()
     return statuses
 
 
@@ -163,15 +170,16 @@ def merge(root: Path, out: Path = Path("autograded"), db_url: str | None = None,
 
     rows, graded = [], []
     for s in discover(root):
-        report = load_report(output_folder(out, s) / "report.json")
-        status = (statuses or {}).get((s.student, s.assignment), "graded" if report else "not graded")
-        if report is None:
-            rows.append(Row(s.student, s.assignment, 0.0, 0.0, status))
-            continue
-        if report.errors and not report.tests:
-            status = "grader error" if any(e.startswith("grader error") for e in report.errors) else status
-        rows.append(Row(s.student, s.assignment, report.score, report.max_score, status))
-        graded.append((s.student, report))
+        report = load_json(output_folder(out, s) / "report.json")
+        status, detail = status_of(report)
+        if (statuses or {}).get((s.student, s.assignment)) == RowStatus.UNCHANGED and status == RowStatus.GRADED:
+            status = RowStatus.UNCHANGED
+        elif (statuses or {}).get((s.student, s.assignment)) == RowStatus.GRADER_ERROR:
+            status, detail = RowStatus.GRADER_ERROR, "the process grading it died"
+        rows.append(Row(s.student, s.assignment, report.score if report else 0.0,
+                        report.max_score if report else 0.0, status, detail))
+        if report is not None:
+            graded.append((s.student, report))
     rows.sort(key=lambda r: (r.assignment, r.student))
     write_csv(rows, out / "scores.csv")
     if db_url:
@@ -184,12 +192,13 @@ def write_csv(rows: list[Row], path: Path) -> None:
     writer = csv.writer(buffer)
     writer.writerow(["student", "assignment", "score", "max_score", "percent", "status"])
     for r in rows:
-        writer.writerow([r.student, r.assignment, f"{r.score:g}", f"{r.max_score:g}", f"{r.percent:.1f}", r.status])
-    _atomic_write(path, buffer.getvalue())
+        writer.writerow([r.student, r.assignment, f"{r.score:g}", f"{r.max_score:g}", f"{r.percent:.1f}", r.status_text])
+    write_atomically(path, buffer.getvalue())
 
 
 def table(rows: list[Row]) -> str:
     lines = [f"{'student':<16} {'assignment':<14} {'score':>9} {'percent':>8}  status"]
     for r in rows:
-        lines.append(f"{r.student:<16} {r.assignment:<14} {f'{r.score:g}/{r.max_score:g}':>9} {r.percent:>7.0f}%  {r.status}")
+        lines.append(f"{r.student:<16} {r.assignment:<14} {f'{r.score:g}/{r.max_score:g}':>9} {r.percent:>7.0f}%  "
+                     f"{r.status_text}")
     return "\n".join(lines)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from .report import TestReport
-from .sandbox.session import StepResult
+from .report import TestReport, TestStatus
+from .sandbox.steps import ErrorRecord, ErrorType, StepResult, StepStatus
 
 MARK = "graded"
 
@@ -27,7 +27,7 @@ def graded(function: str, points: float):
 class StudentCodeProblem(Exception):
     """The student's code raised, was missing, hung or crashed: the test cannot pass."""
 
-    def __init__(self, status: str, feedback: str):
+    def __init__(self, status: TestStatus, feedback: str):
         super().__init__(feedback)
         self.status = status
         self.feedback = feedback
@@ -37,30 +37,33 @@ class GraderBug(Exception):
     pass
 
 
-def _where(error: dict) -> str:
-    for frame in (error.get("frames") or [])[-1:]:
-        return f" at line {frame.get('line')} of cell `{frame.get('cell')}`: `{frame.get('text')}`"
-    return ""
+NOT_IMPLEMENTED = "`{}` is not implemented yet: replace `raise NotImplementedError()` in its cell with your code"
 
 
-def feedback_for(function: str, result: StepResult, cell_error: dict | None = None) -> str:
+def feedback_for(function: str, result: StepResult, cell_error: ErrorRecord | None = None) -> str:
     """What to tell the student when a probe of `function` did not produce a value."""
-    if result.status == "missing" and cell_error:
-        if cell_error.get("type") == "NotImplementedError":
-            return f"`{function}` is not implemented yet: replace `raise NotImplementedError()` in its cell with your code"
-        if cell_error.get("type") in ("Limit", "Crash"):
-            return f"`{function}` could not be defined: {cell_error.get('message', '')}"
-        return (f"`{function}` could not be defined: its cell raised {cell_error.get('type')}: "
-                f"{cell_error.get('message', '')}{_where(cell_error)}")
-    error = result.error or {}
-    kind, message = error.get("type", ""), error.get("message", "")
-    if kind == "NotImplementedError":
-        return f"`{function}` is not implemented yet: replace `raise NotImplementedError()` in its cell with your code"
-    if result.status in ("failed", "missing"):
-        return message
-    if result.status == "timeout":
-        return f"`{function}` did not finish: {message}; look for an endless loop or far too much work"
-    return f"`{function}` raised {kind}: {message}{_where(error)}"
+    if result.status == StepStatus.MISSING and cell_error is not None:
+        if cell_error.type == ErrorType.NOT_IMPLEMENTED:
+            return NOT_IMPLEMENTED.format(function)
+        if cell_error.type in (ErrorType.LIMIT, ErrorType.CRASH):
+            return f"`{function}` could not be defined: {cell_error.message}"
+        return f"`{function}` could not be defined: its cell raised {cell_error.type}: {cell_error.message}{cell_error.where()}"
+    error = result.error or ErrorRecord("", "")
+    if error.type == ErrorType.NOT_IMPLEMENTED:
+        return NOT_IMPLEMENTED.format(function)
+    if result.status in (StepStatus.FAILED, StepStatus.MISSING):
+        return error.message
+    if result.status == StepStatus.TIMEOUT:
+        return f"`{function}` did not finish: {error.message}; look for an endless loop or far too much work"
+    return f"`{function}` raised {error.type}: {error.message}{error.where()}"
+
+
+def recorded_experiment(recorded: dict, name: str) -> dict:
+    """The values a notebook recorded under `name`, or a failed check telling the student to run it."""
+    values = recorded.get(name)
+    assert isinstance(values, dict), (f"the '{name}' results are not recorded: run the whole notebook "
+                                      "(Run > Run All Cells) and save it before submitting")
+    return values
 
 
 def close(got, want, *, rtol: float, atol: float) -> bool:
@@ -82,7 +85,7 @@ class GradingPlugin:
     """Supplies the fixtures and turns each test's result into a TestReport."""
 
     def __init__(self, probes: dict[str, StepResult], references: dict, recorded: dict, recorded_reference: dict,
-                 fallback: StepResult | None = None, cell_errors: dict[str, dict] | None = None):
+                 fallback: StepResult | None = None, cell_errors: dict[str, ErrorRecord] | None = None):
         self.probes = probes
         self.cell_errors = cell_errors or {}
         self.fallback = fallback  # what every probe gives when none could run (an unreadable notebook)
@@ -100,9 +103,10 @@ class GradingPlugin:
             result = self.probes.get(name, self.fallback)
             if result is None:
                 raise GraderBug(f"no probe named {name!r} ran")
-            if result.status == "ok":
+            if result.status == StepStatus.OK:
                 return result.value
-            status = {"failed": "failed", "timeout": "timeout"}.get(result.status, "error")
+            status = {StepStatus.FAILED: TestStatus.FAILED, StepStatus.TIMEOUT: TestStatus.TIMEOUT}.get(
+                result.status, TestStatus.ERROR)
             raise StudentCodeProblem(status, feedback_for(function, result, self.cell_errors.get(function)))
         return get
 
@@ -137,16 +141,16 @@ class GradingPlugin:
             function, points = self._marks[item.nodeid]
             name = item.name.removeprefix("test_")
             if report.passed:
-                self.outcomes.append(TestReport(name, function, points, points, "passed", ""))
+                self.outcomes.append(TestReport(name, function, points, points, TestStatus.PASSED, ""))
                 return
             error = call.excinfo.value if call.excinfo else None
             if isinstance(error, StudentCodeProblem):
                 status, feedback = error.status, error.feedback
             elif isinstance(error, AssertionError):
-                status = "failed"
+                status = TestStatus.FAILED
                 feedback = str(error).strip() or (item.function.__doc__ or "this check failed").strip()
             else:
-                status = "error"
+                status = TestStatus.ERROR
                 feedback = f"the grader could not check this ({type(error).__name__}: {error}); tell your instructor"
                 self.errors.append(f"{item.name}: {type(error).__name__}: {error}")
             self.outcomes.append(TestReport(name, function, 0.0, points, status, feedback))

@@ -5,7 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import assignment as assignments
+from . import course
 from . import report as reports
 from .sandbox.limits import Limits
 
@@ -88,7 +88,7 @@ def cmd_merge(args) -> int:
 def cmd_examples(args) -> int:
     from .examples import build
 
-    for path in build(args.assignment, assignments.course_root(), args.students):
+    for path in build(args.assignment, course.root(), args.students):
         print(f"wrote {path}")
     return 0
 
@@ -107,9 +107,9 @@ def cmd_gradescope(args) -> int:
 def cmd_references(args) -> int:
     from .references import build
 
-    ids = assignments.known() if args.assignment == "all" else [args.assignment]
+    ids = course.known() if args.assignment == "all" else [args.assignment]
     for assignment_id in ids:
-        provenance = build(assignments.load(assignment_id), args.device, experiments=not args.probes_only)
+        provenance = build(course.load(assignment_id), args.device, experiments=not args.probes_only)
         print(f"{assignment_id}: references built on {provenance['device']} with torch {provenance['torch']}")
     return 0
 
@@ -120,7 +120,7 @@ def parser() -> argparse.ArgumentParser:
 
     grade = sub.add_parser("grade", help="grade one submitted notebook")
     grade.add_argument("notebook")
-    grade.add_argument("--assignment", choices=assignments.known(), help="default: from the notebook")
+    grade.add_argument("--assignment", choices=course.known(), help="default: from the notebook")
     grade.add_argument("--json", metavar="OUT", help="also write the JSON report here")
     grade.add_argument("--html", metavar="OUT", help="also write the student's feedback page here")
     grade.add_argument("--markdown", metavar="OUT", help="also write the table as Markdown (CI job summaries)")
@@ -150,7 +150,7 @@ def parser() -> argparse.ArgumentParser:
     examples = sub.add_parser("examples", help="example submissions for the demo and tests")
     examples_sub = examples.add_subparsers(dest="action", required=True)
     build_examples = examples_sub.add_parser("build", help="write submitted/{solution,untouched,partial}/")
-    build_examples.add_argument("--assignment", required=True, choices=assignments.known())
+    build_examples.add_argument("--assignment", required=True, choices=course.known())
     build_examples.add_argument("--students", nargs="+", default=["solution", "untouched", "partial"],
                                 choices=["solution", "untouched", "partial"], help="which examples (default: all)")
     build_examples.set_defaults(run=cmd_examples)
@@ -158,18 +158,18 @@ def parser() -> argparse.ArgumentParser:
     scope = sub.add_parser("gradescope", help="Gradescope autograder bundle and runner")
     scope_sub = scope.add_subparsers(dest="action", required=True)
     bundle = scope_sub.add_parser("build", help="write the autograder zip to upload")
-    bundle.add_argument("--assignment", required=True, choices=assignments.known())
+    bundle.add_argument("--assignment", required=True, choices=course.known())
     bundle.add_argument("--out", default="autograder.zip")
     bundle.set_defaults(run=cmd_gradescope)
     runner = scope_sub.add_parser("run", help="what run_autograder calls: grade root/submission into root/results")
-    runner.add_argument("--assignment", required=True, choices=assignments.known())
+    runner.add_argument("--assignment", required=True, choices=course.known())
     runner.add_argument("--root", default="/autograder")
     runner.set_defaults(run=cmd_gradescope)
 
     refs = sub.add_parser("references", help="reference results of the solutions")
     refs_sub = refs.add_subparsers(dest="action", required=True)
     build = refs_sub.add_parser("build", help="regenerate reference results from the source notebooks")
-    build.add_argument("--assignment", required=True, choices=assignments.known() + ["all"])
+    build.add_argument("--assignment", required=True, choices=course.known() + ["all"])
     build.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     build.add_argument("--probes-only", action="store_true", help="keep the stored experiment results")
     build.set_defaults(run=cmd_references)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import assignment as assignments
+from . import course
 
 SOLUTION_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.MULTILINE)
 
@@ -48,7 +48,7 @@ def answer(source_cell_text: str) -> str:
 
 
 def solved(assignment_id: str) -> nbformat.NotebookNode:
-    spec = assignments.load(assignment_id)
+    spec = course.load(assignment_id)
     source = nbformat.read(spec.source_notebook, as_version=4)
     answers = {c.metadata.get("nbgrader", {}).get("grade_id"): answer(c.source) for c in source.cells
                if c.metadata.get("nbgrader", {}).get("solution")}
@@ -99,7 +99,7 @@ STUDENTS = ("solution", "untouched", "partial")
 
 def build(assignment_id: str, root: Path, students=STUDENTS) -> list[Path]:
     """Write the example submissions of one assignment under root/submitted/."""
-    spec = assignments.load(assignment_id)
+    spec = course.load(assignment_id)
     release = nbformat.read(spec.release_notebook, as_version=4)
     solution = solved(assignment_id)
     mutants, partial = catalogue(assignment_id)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 from collections import OrderedDict
 
-from .report import Report
+from .report import ExecutionStatus, Report, percent
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; color: #222; }
@@ -24,15 +24,16 @@ def render(report: Report, student: str = "") -> str:
     by_function: "OrderedDict[str, list]" = OrderedDict()
     for test in report.tests:
         by_function.setdefault(test.function, []).append(test)
-    percent = 100 * report.score / report.max_score if report.max_score else 0.0
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{e(report.assignment or '')} feedback</title>",
              f"<style>{STYLE}</style></head><body>",
              f"<h1>{e(report.assignment or 'Submission')}{' · ' + e(student) if student else ''}</h1>",
-             f"<p class='score'>{report.score:g} / {report.max_score:g} points ({percent:.0f}%)</p>"]
+             f"<p class='score'>{report.score:g} / {report.max_score:g} points ({percent(report):.0f}%)</p>"]
     for error in report.errors:
         parts.append(f"<p class='error'>{e(error)}</p>")
+    parts += _execution(report)
+    points = report.points_by_function()
     for function, tests in by_function.items():
-        earned, worth = sum(t.points for t in tests), sum(t.max_points for t in tests)
+        earned, worth = points[function]
         parts.append(f"<h2><code>{e(function)}</code> · {earned:g} / {worth:g}</h2><table>"
                      "<tr><th>check</th><th>points</th><th>result</th><th>what to do</th></tr>")
         for t in tests:
@@ -46,3 +47,25 @@ def render(report: Report, student: str = "") -> str:
     parts.append(f"<p class='note'>notebook sha256 {e(str(report.notebook_sha256))} · grader {e(report.grader_version)}</p>")
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def _execution(report: Report) -> list[str]:
+    """How the grader's own run of the notebook went (--execute): what stopped it, which cells raised."""
+    run = report.execution
+    if run is None:
+        return []
+    e = html.escape
+    parts = ["<h2>Your notebook, run again by the grader</h2>"]
+    if run.status == ExecutionStatus.STOPPED:
+        parts.append(f"<p class='failed'>{e(run.cell or '')} was stopped: {e(run.reason or '')}. The cells after it "
+                     "did not run, so their results could not be graded. Make that cell cheaper (fewer steps, "
+                     "a smaller model or data set) or look for an endless loop.</p>")
+    elif run.status == ExecutionStatus.FAILED:
+        parts.append(f"<p class='failed'>{e(run.reason or '')}</p>")
+    else:
+        parts.append("<p class='passed'>It ran to the end.</p>")
+    if run.raised:
+        parts.append("<p>These cells raised an error (later cells may depend on them):</p><ul>")
+        parts += [f"<li><code>{e(line)}</code></li>" for line in run.raised]
+        parts.append("</ul>")
+    return parts

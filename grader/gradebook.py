@@ -8,15 +8,19 @@ does not know them yet (no `nbgrader generate_assignment` run against it).
 """
 from __future__ import annotations
 
-from . import assignment as assignments
+import os
+import sys
+from contextlib import contextmanager
+
+from . import course
 from .report import Report
 
 
 def default_url() -> str:
-    return f"sqlite:///{assignments.course_root() / 'gradebook.db'}"
+    return f"sqlite:///{course.root() / 'gradebook.db'}"
 
 
-def _ensure_assignment(gradebook, spec: assignments.Assignment) -> None:
+def _ensure_assignment(gradebook, spec: course.Assignment) -> None:
     from nbgrader.api import MissingEntry
 
     notebook = spec.id
@@ -33,15 +37,17 @@ def _ensure_assignment(gradebook, spec: assignments.Assignment) -> None:
         gradebook.update_or_create_solution_cell(grade_id, notebook, spec.id)
 
 
-def _alembic_on_path() -> None:
+@contextmanager
+def _alembic_on_path():
     """nbgrader migrates a new gradebook by running `alembic`, found on PATH: make it the one beside
-    this interpreter, so that an unactivated virtual environment works too."""
-    import os
-    import sys
-
+    this interpreter while the gradebook is open, so that an unactivated virtual environment works too."""
     here = os.path.dirname(sys.executable)
-    if here not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = here + os.pathsep + os.environ.get("PATH", "")
+    before = os.environ.get("PATH", "")
+    os.environ["PATH"] = here + os.pathsep + before
+    try:
+        yield
+    finally:
+        os.environ["PATH"] = before
 
 
 def record(url: str, results: list[tuple[str, Report]]) -> int:
@@ -51,23 +57,19 @@ def record(url: str, results: list[tuple[str, Report]]) -> int:
     from nbgrader.api import Gradebook
     from sqlalchemy.exc import SAWarning
 
-    _alembic_on_path()
     recorded = 0
     # nbgrader's update_or_create_submission trips SQLAlchemy's autoflush warnings; the rows are right
-    with warnings.catch_warnings(), Gradebook(url) as gradebook:
+    with warnings.catch_warnings(), _alembic_on_path(), Gradebook(url) as gradebook:
         warnings.simplefilter("ignore", SAWarning)
         for student, report in results:
             if not report.assignment or not report.tests:
                 continue
-            spec = assignments.load(report.assignment)
+            spec = course.load(report.assignment)
             _ensure_assignment(gradebook, spec)
             gradebook.update_or_create_student(student)
             gradebook.update_or_create_submission(spec.id, student)
-            scores: dict[str, float] = {}
-            for test in report.tests:
-                scores[test.function] = scores.get(test.function, 0.0) + test.points
-            for function, score in scores.items():
-                grade = gradebook.find_grade(f"test_{function}", spec.id, spec.id, student)
+            for function, (score, _) in report.points_by_function().items():
+                grade = gradebook.find_grade(course.test_cell_id(function), spec.id, spec.id, student)
                 grade.auto_score = score
                 grade.needs_manual_grade = grade.manual_score is not None
             gradebook.db.commit()

@@ -12,8 +12,9 @@ import json
 import zipfile
 from pathlib import Path
 
-from . import assignment as assignments
-from .report import Report
+from . import course
+from .files import write_atomically
+from .report import Report, TestStatus
 
 SETUP = """#!/usr/bin/env bash
 # Runs once when Gradescope builds the autograder image.
@@ -42,7 +43,7 @@ INCLUDED = ("grader", "transfer_course", "requirements.txt", "requirements-nodep
 def results(report: Report) -> dict:
     """Gradescope's results.json: one entry per hidden test, feedback as its output."""
     tests = [{"name": f"{t.function}: {t.name}", "score": t.points, "max_score": t.max_points,
-              "status": "passed" if t.status == "passed" else "failed",
+              "status": "passed" if t.status == TestStatus.PASSED else "failed",
               "output": t.feedback or "passed", "visibility": "visible"} for t in report.tests]
     notes = report.errors + report.warnings + [f"{f['kind']} in {f['cell']}: {f['detail']}" for f in report.tamper]
     return {"score": report.score, "max_score": report.max_score, "tests": tests,
@@ -63,19 +64,15 @@ def run(assignment_id: str, root: Path) -> dict:
     else:
         report = Report(assignment_id, None, errors=[f"no notebook submitted: upload {assignment_id}.ipynb"])
     payload = results(report)
-    out = root / "results" / "results.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(payload, indent=1))
-    tmp.replace(out)
+    write_atomically(root / "results" / "results.json", json.dumps(payload, indent=1))
     write_json(report, root / "results" / "report.json")
     return payload
 
 
 def build(assignment_id: str, out: Path) -> Path:
     """The autograder zip for one assignment."""
-    root = assignments.course_root()
-    spec = assignments.load(assignment_id)
+    root = course.root()
+    spec = course.load(assignment_id)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bundle:
         for script, text in (("setup.sh", SETUP), ("run_autograder", RUN.format(assignment=assignment_id))):
             info = zipfile.ZipInfo(script)

@@ -1,104 +1,165 @@
-"""Grading one submission: read, inspect, run in the sandbox, check, report."""
+"""Grading one submission: a pipeline of stages, each with one job, run in order on a shared `Grading`.
+
+    read -> identify -> inspect -> run in the sandbox -> check -> void tampered -> verify points
+
+A stage that finds the submission unusable (unreadable file, unknown assignment)
+says why in the report and ends the pipeline; every problem of the submission ends
+up in the report, not in an exception.
+"""
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import assignment as assignments
-from . import notebook, references, tamper
+from . import course, notebook, references, tamper
 from .checking import GradingPlugin, run_checks
-from .report import Report
+from .report import Execution, ExecutionStatus, Report, TestStatus
+from .sandbox.confinement import Sandbox
 from .sandbox.limits import Limits
-from .sandbox.session import Sandbox, StepResult, execute_notebook, run_probes
+from .sandbox.notebook_run import NotebookRun, execute_notebook
+from .sandbox.probe_run import run_probes
+from .sandbox.steps import ErrorRecord, ErrorType, ProbeReport, StepResult, StepStatus
 
 
-def graded_cells(submission: notebook.Notebook, spec: assignments.Assignment) -> list[dict]:
-    """The first cell of each graded grade id, as plain Python, in the release's order."""
-    cells = []
-    for grade_id in spec.graded:
-        found = submission.with_grade_id(grade_id)
-        if found and found[0].cell_type == "code":
-            cells.append({"grade_id": grade_id, "source": notebook.code_without_magics(found[0].source)})
-    return cells
+@dataclass
+class Options:
+    execute: bool = False
+    limits: Limits = field(default_factory=Limits)
+    isolation: str = "auto"
+    threads: int | None = None
 
 
-def _unavailable(message: str) -> StepResult:
-    return StepResult("missing", None, {"type": "Submission", "message": message, "frames": []})
+@dataclass
+class Grading:
+    """What the stages know so far about one submission."""
+    path: Path
+    hint: str | None
+    options: Options
+    report: Report
+    submission: notebook.Notebook | None = None
+    spec: course.Assignment | None = None
+    findings: list[tamper.Finding] = field(default_factory=list)
+    recorded_from: notebook.Notebook | None = None  # the notebook whose recorded experiment results count
+    probes: ProbeReport = field(default_factory=ProbeReport)
+    done: bool = False
+
+
+def read(g: Grading) -> None:
+    try:
+        g.submission = notebook.read(g.path)
+    except notebook.NotebookError as exc:
+        g.report.errors.append(f"the notebook could not be read: {exc}")
+        _grade_unreadable(g.report, g.hint or Path(g.path).stem, str(exc))
+        g.done = True
+        return
+    g.report.notebook_sha256 = g.submission.sha256
+    g.recorded_from = g.submission
+
+
+def identify(g: Grading) -> None:
+    try:
+        g.spec = course.load(course.detect(g.submission, g.hint))
+    except course.UnknownAssignment as exc:
+        g.report.errors.append(str(exc))
+        g.done = True
+        return
+    g.report.assignment = g.spec.id
+    g.report.reference = references.load(g.spec.id)[2]
+
+
+def inspect(g: Grading) -> None:
+    g.findings = tamper.inspect(g.submission, g.spec)
+
+
+def run_in_sandbox(g: Grading) -> None:
+    options = g.options
+    with Sandbox(limits=options.limits, isolation=options.isolation, threads=options.threads) as sandbox:
+        g.report.sandbox = sandbox.describe()
+        g.report.warnings += sandbox.warnings()
+        if options.execute:
+            _record_execution(g, execute_notebook(sandbox, g.submission.text()))
+        g.probes = run_probes(sandbox, setup=g.spec.setup, cells=g.spec.graded_cells(g.submission),
+                              probes=g.spec.probes)
+    g.report.warnings += g.probes.warnings
+    g.findings += tamper.runtime_findings(g.probes.patched)
+
+
+def _record_execution(g: Grading, run: NotebookRun) -> None:
+    """Grade what the fresh run recorded, and say in the report how the run ended."""
+    executed = notebook.parse(run.notebook.encode(), g.submission.path) if run.notebook else None
+    raised = notebook.raised_errors(executed) if executed else []
+    if run.stopped:
+        execution = Execution(ExecutionStatus.STOPPED, run.stopped.cell, run.stopped.limit, run.stopped.reason, raised)
+        g.report.warnings.append(f"--execute: {run.stopped.cell} was stopped: {run.stopped.reason}; "
+                                 "the cells after it did not run")
+    elif run.problem:
+        execution = Execution(ExecutionStatus.FAILED, reason=run.problem, raised=raised)
+        g.report.warnings.append(f"--execute: {run.problem}")
+    else:
+        execution = Execution(ExecutionStatus.COMPLETED, raised=raised)
+    g.report.warnings += [f"--execute: {line}" for line in raised]
+    g.report.execution = execution
+    g.recorded_from = executed
+
+
+def check(g: Grading) -> None:
+    ref_probes, ref_experiments, _ = references.load(g.spec.id)
+    recorded = notebook.recorded_results(g.recorded_from) if g.recorded_from is not None else {}
+    plugin = GradingPlugin(g.probes.probes, ref_probes, recorded, ref_experiments, cell_errors=g.probes.cell_errors)
+    g.report.tests = run_checks(g.spec.checks, plugin)
+    if plugin.errors:
+        g.report.errors += plugin.errors
+        g.report.grader_failure = f"{len(plugin.errors)} check(s) could not run: {plugin.errors[0]}"
+
+
+def void_tampered(g: Grading) -> None:
+    g.report.tamper = [f.as_dict() for f in g.findings]
+    voided = {}
+    for finding in g.findings:
+        for function in finding.voids:
+            voided.setdefault(function, f"voided by tampering: {finding.kind} in {finding.cell} ({finding.detail})")
+    for test in g.report.tests:
+        if test.function in voided and test.points:
+            test.points, test.status, test.feedback = 0.0, TestStatus.FAILED, voided[test.function]
+
+
+def verify_points(g: Grading) -> None:
+    """The hidden tests of a function must be worth what its public test cell says, or totals drift."""
+    for function, (_, points) in g.report.points_by_function().items():
+        if abs(points - g.spec.points_of(function)) > 1e-9:
+            g.report.errors.append(f"grader configuration: hidden tests of {function} are worth {points:g}, "
+                                   f"its test cell {course.test_cell_id(function)} {g.spec.points_of(function):g}")
+            g.report.grader_failure = "the hidden tests' points do not match the notebook's test cells"
+
+
+PIPELINE = [read, identify, inspect, run_in_sandbox, check, void_tampered, verify_points]
 
 
 def grade(path: Path, assignment_id: str | None = None, *, execute: bool = False, limits: Limits = Limits(),
           isolation: str = "auto", threads: int | None = None) -> Report:
-    """Grade one notebook; every problem of the submission ends up in the report, not in an exception."""
+    """Grade one notebook."""
     started = time.monotonic()
-    report = Report(assignment_id, None, executed=execute)
-    try:
-        submission = notebook.read(path)
-    except notebook.NotebookError as exc:
-        report.errors.append(f"the notebook could not be read: {exc}")
-        return _grade_unreadable(report, assignment_id or Path(path).stem, str(exc))
-    report.notebook_sha256 = submission.sha256
-    try:
-        spec = assignments.load(assignments.detect(submission, assignment_id))
-    except assignments.UnknownAssignment as exc:
-        report.errors.append(str(exc))
-        return report
-    report.assignment = spec.id
-    ref_probes, ref_experiments, provenance = references.load(spec.id)
-    report.reference = provenance
-
-    findings = tamper.inspect(submission, spec)
-    with Sandbox(limits=limits, isolation=isolation, threads=threads, probes_file=spec.probes) as sandbox:
-        report.sandbox = sandbox.describe()
-        report.warnings += sandbox.warnings()
-        recorded_from = submission
-        if execute:
-            executed, problem = execute_notebook(sandbox, submission.text())
-            if problem:
-                report.warnings.append(f"--execute: {problem}")
-            recorded_from = notebook.parse(executed.encode(), submission.path) if executed else None
-        run = run_probes(sandbox, setup=spec.setup, cells=graded_cells(submission, spec))
-    report.warnings += run.warnings
-    findings += tamper.runtime_findings(run.patched, lambda step: step.split(".")[0] if "." in step else None)
-    report.tamper = [f.as_dict() for f in findings]
-
-    recorded = notebook.recorded_results(recorded_from) if recorded_from is not None else {}
-    plugin = GradingPlugin(run.probes, ref_probes, recorded, ref_experiments, cell_errors=run.cell_errors)
-    outcomes = run_checks(spec.checks, plugin)
-    report.errors += plugin.errors
-    voided = {}
-    for finding in findings:
-        for function in finding.voids:
-            voided.setdefault(function, f"voided by tampering: {finding.kind} in {finding.cell} ({finding.detail})")
-    for test in outcomes:
-        if test.function in voided and test.points:
-            test.points, test.status, test.feedback = 0.0, "failed", voided[test.function]
-        report.tests.append(test)
-    _check_points(report, spec)
-    report.sandbox["seconds"] = round(time.monotonic() - started, 2)
-    return report.total()
-
-
-def _check_points(report: Report, spec: assignments.Assignment) -> None:
-    """The hidden tests of a function must be worth what its public test cell says, or totals drift."""
-    by_function: dict[str, float] = {}
-    for t in report.tests:
-        by_function[t.function] = by_function.get(t.function, 0.0) + t.max_points
-    for function, points in by_function.items():
-        if abs(points - spec.points_of(function)) > 1e-9:
-            report.errors.append(f"grader configuration: hidden tests of {function} are worth {points:g}, "
-                                 f"its test cell test_{function} {spec.points_of(function):g}")
+    g = Grading(Path(path), assignment_id, Options(execute, limits, isolation, threads),
+                Report(assignment_id, None, executed=execute))
+    for stage in PIPELINE:
+        stage(g)
+        if g.done:
+            return g.report
+    g.report.sandbox["seconds"] = round(time.monotonic() - started, 2)
+    return g.report.total()
 
 
 def _grade_unreadable(report: Report, assignment_id: str, message: str) -> Report:
     """A notebook that cannot be read still gets the assignment's full list of tests, each saying why it failed."""
-    if assignment_id not in assignments.known():
+    if assignment_id not in course.known():
         return report
-    spec = assignments.load(assignment_id)
+    spec = course.load(assignment_id)
     report.assignment = spec.id
     ref_probes, ref_experiments, report.reference = references.load(spec.id)
-    plugin = GradingPlugin({}, ref_probes, {}, ref_experiments,
-                           fallback=_unavailable(f"the notebook could not be read: {message}"))
-    for test in run_checks(spec.checks, plugin):
-        test.points, test.status, test.feedback = 0.0, "error", f"the notebook could not be read: {message}"
+    unavailable = StepResult(StepStatus.MISSING, None,
+                             ErrorRecord(ErrorType.SUBMISSION, f"the notebook could not be read: {message}"))
+    for test in run_checks(spec.checks, GradingPlugin({}, ref_probes, {}, ref_experiments, fallback=unavailable)):
+        test.points, test.status, test.feedback = 0.0, TestStatus.ERROR, f"the notebook could not be read: {message}"
         report.tests.append(test)
     return report.total()

@@ -107,14 +107,10 @@ def parse(raw: bytes, path: Path) -> Notebook:
     return Notebook(path, digest, cells, data)
 
 
-def recorded_results(notebook: Notebook, cell_ids: set[str] | None = None) -> dict[str, dict]:
-    """Results that `transfer_course.results.record` attached to outputs, by name; the last one wins.
-
-    With `cell_ids`, only the outputs of those cells count."""
+def recorded_results(notebook: Notebook) -> dict[str, dict]:
+    """Results that `transfer_course.results.record` attached to outputs, by name; the last one wins."""
     found = {}
     for cell in notebook.cells:
-        if cell_ids is not None and cell.grade_id not in cell_ids:
-            continue
         for output in cell.outputs:
             data = output.get("data") if isinstance(output, dict) else None
             payload = data.get(RESULTS_MIME_TYPE) if isinstance(data, dict) else None
@@ -125,6 +121,18 @@ def recorded_results(notebook: Notebook, cell_ids: set[str] | None = None) -> di
                     continue
             if isinstance(payload, dict) and isinstance(payload.get("name"), str) and isinstance(payload.get("values"), dict):
                 found[payload["name"]] = payload["values"]
+    return found
+
+
+def raised_errors(notebook: Notebook) -> list[str]:
+    """'cell N (grade id): Error: message' for every code cell whose outputs hold an error."""
+    found = []
+    for cell in notebook.cells:
+        for output in cell.outputs:
+            if isinstance(output, dict) and output.get("output_type") == "error":
+                where = f"cell {cell.index + 1}" + (f" ({cell.grade_id})" if cell.grade_id else "")
+                message = " ".join(str(output.get("evalue", "")).split())[:300]
+                found.append(f"{where} raised {output.get('ename', 'an error')}: {message}")
     return found
 
 

@@ -21,9 +21,12 @@ import tempfile
 from pathlib import Path
 
 from . import notebook
-from .assignment import REFERENCES_DIR, Assignment
-from .sandbox.probing import decode, encode
-from .sandbox.session import Sandbox, run_probes
+from .course import REFERENCES_DIR, Assignment
+from .files import write_atomically
+from .sandbox.confinement import Sandbox
+from .sandbox.probe_run import run_probes
+from .sandbox.runtime.probing import decode, encode
+from .sandbox.steps import StepStatus
 
 SEED = 0
 
@@ -46,16 +49,6 @@ def load(assignment_id: str) -> tuple[dict, dict, dict]:
     meta = json.loads(meta_path.read_text())
     payload = tensor_path.read_bytes() if tensor_path.exists() else b""
     return decode(meta["probes"], payload), meta.get("experiments", {}), meta["provenance"]
-
-
-def solution_cells(source: notebook.Notebook, assignment: Assignment) -> list[dict]:
-    cells = []
-    for grade_id in assignment.graded:
-        found = source.with_grade_id(grade_id)
-        if not found:
-            raise ValueError(f"the source notebook has no cell {grade_id!r}")
-        cells.append({"grade_id": grade_id, "source": notebook.code_without_magics(found[0].source)})
-    return cells
 
 
 def run_notebook_as_script(path: Path, device: str, timeout: float = 3600) -> dict:
@@ -99,9 +92,10 @@ def build(assignment: Assignment, device: str, *, experiments: bool = True) -> d
     import transformers
 
     source = notebook.read(assignment.source_notebook)
-    with Sandbox(isolation="none", trusted=True, device=device, probes_file=assignment.probes) as sandbox:
-        run = run_probes(sandbox, setup=assignment.setup, cells=solution_cells(source, assignment))
-    broken = {name: r.error for name, r in run.probes.items() if r.status != "ok"}
+    with Sandbox(isolation="none", trusted=True, device=device) as sandbox:
+        run = run_probes(sandbox, setup=assignment.setup, cells=assignment.graded_cells(source, require_all=True),
+                         probes=assignment.probes)
+    broken = {name: r.error for name, r in run.probes.items() if r.status != StepStatus.OK}
     if broken or run.cell_errors:
         raise RuntimeError(f"the solution of {assignment.id} fails its own probes: {broken or run.cell_errors}")
     if experiments:
@@ -118,12 +112,7 @@ def build(assignment: Assignment, device: str, *, experiments: bool = True) -> d
     }
     data, payload = encode({name: r.value for name, r in run.probes.items()})
     meta_path, tensor_path = _paths(assignment.id)
-    REFERENCES_DIR.mkdir(parents=True, exist_ok=True)
-    for path, content in ((tensor_path, payload),
-                          (meta_path, json.dumps({"provenance": provenance, "probes": data, "experiments": recorded},
-                                                 indent=1).encode())):
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_bytes(content)
-        os.replace(tmp, path)
+    write_atomically(tensor_path, payload)
+    write_atomically(meta_path, json.dumps({"provenance": provenance, "probes": data, "experiments": recorded}, indent=1))
     load.cache_clear()
     return provenance

@@ -2,14 +2,22 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 from . import __version__
+from .files import write_atomically
 
-STATUSES = ("passed", "failed", "error", "timeout")
+
+class TestStatus(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"
+    TIMEOUT = "timeout"
+
+
+STATUSES = tuple(TestStatus)
 
 
 @dataclass
@@ -18,8 +26,24 @@ class TestReport:
     function: str
     points: float
     max_points: float
-    status: str
+    status: TestStatus
     feedback: str
+
+
+class ExecutionStatus(StrEnum):
+    COMPLETED = "completed"
+    STOPPED = "stopped by a limit"
+    FAILED = "failed"
+
+
+@dataclass
+class Execution:
+    """How a run of the whole notebook (`--execute`) ended."""
+    status: ExecutionStatus
+    cell: str | None = None  # where a limit stopped it
+    limit: str | None = None  # which limit ("CPU time per cell", ...)
+    reason: str | None = None
+    raised: list[str] = field(default_factory=list)  # "cell 12: NameError: ..." for every cell that raised
 
 
 @dataclass
@@ -36,29 +60,61 @@ class Report:
     warnings: list[str] = field(default_factory=list)
     sandbox: dict = field(default_factory=dict)
     executed: bool = False
+    execution: Execution | None = None
+    grader_failure: str | None = None  # the grader itself failed on this submission: not the student's fault
 
-    def total(self) -> "Report":
+    def total(self) -> Report:
         self.score = round(sum(t.points for t in self.tests), 6)
         self.max_score = round(sum(t.max_points for t in self.tests), 6)
         return self
 
+    def points_by_function(self) -> dict[str, tuple[float, float]]:
+        """function -> (points earned, points possible), in the order of the tests."""
+        found: dict[str, tuple[float, float]] = {}
+        for t in self.tests:
+            earned, possible = found.get(t.function, (0.0, 0.0))
+            found[t.function] = (earned + t.points, possible + t.max_points)
+        return found
+
     def as_dict(self) -> dict:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, data: dict) -> Report:
+        data = dict(data)
+        tests = [TestReport(**{k: t[k] for k in TestReport.__dataclass_fields__}) for t in data.pop("tests", [])]
+        execution = data.pop("execution", None)
+        execution = Execution(**{k: v for k, v in execution.items() if k in Execution.__dataclass_fields__}) \
+            if isinstance(execution, dict) else None
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__}, tests=tests, execution=execution)
+
 
 def write_json(report: Report, path: Path) -> None:
-    """Write atomically: a reader sees the old report or the new one, never half of one."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    write_atomically(path, json.dumps(report.as_dict(), indent=1) + "\n")
+
+
+def load_json(path: Path) -> Report | None:
+    """A report written by `write_json`, or None when it is missing or unreadable."""
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(report.as_dict(), f, indent=1)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        return Report.from_dict(json.loads(Path(path).read_text()))
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+
+
+def percent(report: Report) -> float:
+    return 100 * report.score / report.max_score if report.max_score else 0.0
+
+
+def notes(report: Report) -> list[str]:
+    """Everything besides the tests that a reader should know, one line each."""
+    lines = []
+    for finding in report.tamper:
+        voids = f" (voids {', '.join(finding['voids'])})" if finding.get("voids") else ""
+        lines.append(f"tamper: {finding['kind']} in {finding['cell']}: {finding['detail']}{voids}")
+    lines += [f"warning: {w}" for w in report.warnings] + [f"error: {e}" for e in report.errors]
+    if report.grader_failure:
+        lines.append(f"grader failure: {report.grader_failure}")
+    return lines
 
 
 def _cut(text: str, width: int) -> str:
@@ -75,25 +131,17 @@ def table(report: Report, width: int = 110) -> str:
             pts = f"{t.points:g}/{t.max_points:g}"
             lines.append(f"{_cut(t.name, name_w):<{name_w}}  {pts:>9}  {t.status:<7}  "
                          f"{_cut(t.feedback, max(width - name_w - 24, 30))}")
-    for finding in report.tamper:
-        voids = f" (voids {', '.join(finding['voids'])})" if finding.get("voids") else ""
-        lines.append(f"tamper: {finding['kind']} in {finding['cell']}: {finding['detail']}{voids}")
-    for warning in report.warnings:
-        lines.append(f"warning: {warning}")
-    for error in report.errors:
-        lines.append(f"error: {error}")
-    percent = 100 * report.score / report.max_score if report.max_score else 0.0
-    lines.append(f"TOTAL {report.score:g}/{report.max_score:g} ({percent:.0f}%)")
+    lines += notes(report)
+    lines.append(f"TOTAL {report.score:g}/{report.max_score:g} ({percent(report):.0f}%)")
     return "\n".join(lines)
 
 
 def markdown(report: Report) -> str:
     """The table as GitHub-flavoured Markdown (a CI job summary)."""
-    percent = 100 * report.score / report.max_score if report.max_score else 0.0
-    lines = [f"### {report.assignment}: {report.score:g}/{report.max_score:g} ({percent:.0f}%)", "",
+    lines = [f"### {report.assignment}: {report.score:g}/{report.max_score:g} ({percent(report):.0f}%)", "",
              "| function | check | points | status | feedback |", "| --- | --- | --- | --- | --- |"]
     for t in report.tests:
         feedback = " ".join(t.feedback.split()).replace("|", "\\|")
         lines.append(f"| `{t.function}` | {t.name} | {t.points:g}/{t.max_points:g} | {t.status} | {feedback} |")
-    lines += [f"- error: {e}" for e in report.errors] + [f"- tamper: {f['kind']} in {f['cell']}" for f in report.tamper]
+    lines += [f"- {line}" for line in notes(report)]
     return "\n".join(lines) + "\n"

@@ -8,7 +8,9 @@ graded functions whose tests it voids:
   produced by code that is not the released code);
 - a cell outside a function's graded cell that redefines it voids the experiment;
 - replacing functions of torch, numpy or builtins (monkeypatching) voids the tests
-  of the function whose cell does it, or the experiment when another cell does.
+  of the function whose cell does it, or the experiment when another cell does;
+- replacing what the grader's worker uses to run probes and send results back
+  voids the tests of the function during whose cell or probe it happened.
 """
 from __future__ import annotations
 
@@ -16,13 +18,14 @@ import ast
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
-from .assignment import Assignment
+from .course import Assignment
 from .notebook import Notebook
 
 EXPERIMENT = "experiment"
 PROTECTED_MODULES = {"torch", "numpy", "builtins", "timm", "torchvision", "transformers", "peft", "sklearn",
                      "transfer_course", "math", "random", "os", "sys"}
 METADATA_KEYS = ("grade", "solution", "locked", "points", "task")
+GRADER_PREFIX = "grader: "  # how the worker names its own machinery in what it reports replaced
 
 
 @dataclass
@@ -152,10 +155,17 @@ def inspect(submission: Notebook, assignment: Assignment) -> list[Finding]:
     return findings
 
 
-def runtime_findings(patched: dict[str, list[str]], probe_function) -> list[Finding]:
-    """Replacements the worker saw happen while cells loaded or probes ran."""
+def runtime_findings(patched: dict[str, list[str]]) -> list[Finding]:
+    """Replacements the worker saw happen while cells loaded (step = grade id) or probes ran
+    (step = function.case): library code (monkeypatch) or the worker's own machinery."""
     findings = []
     for step, names in patched.items():
-        function = probe_function(step) or step
-        findings.append(Finding("monkeypatch", step, f"replaced at run time: {', '.join(sorted(set(names)))}", [function]))
+        function = step.split(".")[0]
+        ours = sorted({n.removeprefix(GRADER_PREFIX) for n in names if n.startswith(GRADER_PREFIX)})
+        libraries = sorted({n for n in names if not n.startswith(GRADER_PREFIX)})
+        if ours:
+            findings.append(Finding("grader_tampering", step, f"replaced the grader's own code: {', '.join(ours)}",
+                                    [function]))
+        if libraries:
+            findings.append(Finding("monkeypatch", step, f"replaced at run time: {', '.join(libraries)}", [function]))
     return findings

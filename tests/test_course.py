@@ -7,7 +7,7 @@ import nbformat
 import pytest
 
 from conftest import ASSIGNMENTS, ROOT, venv_env
-from grader import assignment as assignments
+from grader import course
 from grader import references
 
 
@@ -83,7 +83,7 @@ def test_references_are_built_from_the_current_source(assignment_id):
 
 @pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
 def test_every_graded_cell_is_a_function_with_points(graded_examples, assignment_id):
-    spec = assignments.load(assignment_id)
+    spec = course.load(assignment_id)
     report = graded_examples("solution", assignment_id)
     by_function = {}
     for t in report.tests:

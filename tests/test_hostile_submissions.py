@@ -61,7 +61,7 @@ def test_the_corpus_is_big_enough():
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_hostile_submission(case, solutions, before, tmp_path, monkeypatch):
     from grader.grading import grade
-    from grader.sandbox.session import cgroups_available
+    from grader.sandbox.confinement import cgroups_available
 
     if case.needs_cgroup and not cgroups_available():
         # Without cgroups root has no process cap: a fork bomb would hit the CI machine itself.

@@ -3,9 +3,10 @@
 Inside the sandbox the student's process sees a read-only system (/usr, the
 Python installation, the virtual environment, the course helper package), its
 own empty /tmp of limited size, no network, no other processes, no capabilities,
-and of the grader only the worker and the current assignment's probes. The
-grader's references, answer keys, other submissions and the repository are not
-mounted, so they do not exist there.
+and of the grader only its runtime files (the worker and what it imports). The
+probes arrive over a pipe and exist only in memory; the grader's references,
+answer keys, other submissions and the repository are not mounted, so they do
+not exist there.
 """
 from __future__ import annotations
 
@@ -31,10 +32,9 @@ class Mounts:
 
 
 def python_mounts() -> list[Path]:
-    """What the interpreter needs: its installation, the venv, and the course helper package."""
-    import transfer_course
-
-    paths = {Path(sys.base_prefix), Path(sys.prefix), Path(transfer_course.__file__).parent}
+    """What the interpreter needs: its installation and the virtual environment (with the weights
+    prepared at set-up under share/)."""
+    paths = {Path(sys.base_prefix), Path(sys.prefix)}
     for key in ("stdlib", "platstdlib", "purelib", "platlib"):
         paths.add(Path(sysconfig.get_paths()[key]))
     resolved = sorted({p.resolve() for p in paths if p.exists()})
@@ -46,7 +46,7 @@ def available() -> str | None:
     return shutil.which("bwrap")
 
 
-def bwrap_command(argv: list[str], mounts: Mounts, limits: Limits, env: dict[str, str], cwd: str = "/tmp") -> list[str]:
+def bwrap_command(argv: list[str], mounts: Mounts, limits: Limits, env: dict[str, str]) -> list[str]:
     cmd = [available(), "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
            "--hostname", "sandbox", "--proc", "/proc", "--dev", "/dev",
            "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp"]
@@ -66,4 +66,4 @@ def bwrap_command(argv: list[str], mounts: Mounts, limits: Limits, env: dict[str
     cmd += ["--clearenv"]
     for key, value in env.items():
         cmd += ["--setenv", key, value]
-    return cmd + ["--chdir", cwd, "--"] + argv
+    return cmd + ["--chdir", "/tmp", "--"] + argv

@@ -7,7 +7,7 @@ b / sqrt(3); 20 % slack for 512 samples); experiment tolerances at their checks.
 """
 import math
 
-from grader.checking import close, graded, per_model
+from grader.checking import close, graded, recorded_experiment, per_model
 
 # Test accuracy on 300 reviews after 40 steps: runs on other hardware or seeds move it by
 # ~0.05; a broken LoRA (frozen adapter, wrong scaling) falls to the head-only level or below.
@@ -168,16 +168,9 @@ def test_first_token_of_each_label_word(student, reference):
 STRATEGIES = ("head only", "LoRA", "full fine-tuning")
 
 
-def _recorded(recorded, name):
-    values = recorded.get(name)
-    assert isinstance(values, dict), (f"the '{name}' results are not recorded: run the whole notebook "
-                                      "(Run > Run All Cells) and save it before submitting")
-    return values
-
-
 @graded("experiment", 1)
 def test_three_way_table(recorded, recorded_reference):
-    got, want = _recorded(recorded, "encoder"), recorded_reference["encoder"]
+    got, want = recorded_experiment(recorded, "encoder"), recorded_reference["encoder"]
     for s in STRATEGIES:
         assert s in got, f"no results for {s}"
         assert got[s]["trainable_parameters"] == want[s]["trainable_parameters"], (
@@ -187,7 +180,7 @@ def test_three_way_table(recorded, recorded_reference):
 
 @graded("experiment", 1)
 def test_lora_trains_under_one_percent_and_learns(recorded, recorded_reference):
-    got, want = _recorded(recorded, "encoder"), recorded_reference["encoder"]
+    got, want = recorded_experiment(recorded, "encoder"), recorded_reference["encoder"]
     lora = got["LoRA"]
     assert lora["trainable_parameters"] < 0.01 * lora["total_parameters"], "LoRA should train under 1% of MiniLM"
     assert abs(lora["accuracy"] - want["LoRA"]["accuracy"]) <= ACCURACY_TOLERANCE, (
@@ -196,7 +189,7 @@ def test_lora_trains_under_one_percent_and_learns(recorded, recorded_reference):
 
 @graded("experiment", 1)
 def test_llm_accuracy_before_and_after(recorded):
-    got = _recorded(recorded, "llm")
+    got = recorded_experiment(recorded, "llm")
     before, after = got["before"]["accuracy"], got["after"]["accuracy"]
     assert 0 <= before <= 1 and 0 <= after <= 1, "accuracies should be fractions"
     assert after > before, f"LoRA training should improve the LLM on the task (before {before:.2f}, after {after:.2f})"
@@ -204,7 +197,7 @@ def test_llm_accuracy_before_and_after(recorded):
 
 @graded("experiment", 1)
 def test_llm_perplexity_before_and_after(recorded):
-    got = _recorded(recorded, "llm")
+    got = recorded_experiment(recorded, "llm")
     for when in ("before", "after"):
         value = got[when]["perplexity"]
         assert isinstance(value, (int, float)) and math.isfinite(value) and value > 1, f"perplexity {when}: {value!r}"

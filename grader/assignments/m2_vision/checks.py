@@ -9,7 +9,7 @@ Tolerances, and why:
 """
 import torch
 
-from grader.checking import close, graded, per_model
+from grader.checking import close, graded, per_model, recorded_experiment
 
 # Measured on the references' H200 against this CPU, same seed: within 0.01. Across seeds
 # 0-2 (GPU): feature extraction 0.68-0.73, fine-tuning 0.73-0.82, so a student's own valid
@@ -262,10 +262,7 @@ def test_labels_in_order_and_evaluation_mode(student, reference):
 
 # --- the experiment --------------------------------------------------------------------------------
 def _strategies(recorded):
-    results = recorded.get("strategies")
-    assert isinstance(results, dict), ("no experiment results are recorded: run the whole notebook "
-                                       "(Run > Run All Cells) and save it before submitting")
-    return results
+    return recorded_experiment(recorded, "strategies")
 
 
 @graded("experiment", 1)

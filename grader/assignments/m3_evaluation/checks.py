@@ -13,7 +13,7 @@ import math
 
 import torch
 
-from grader.checking import close, graded
+from grader.checking import close, graded, recorded_experiment
 
 # Means over three seeds of accuracies on 1,000 test digits: the references' H200 and this
 # CPU agree within 0.003 (measured); a student's valid variations of sampling move a mean by
@@ -174,20 +174,13 @@ def test_head_by_name_and_buffers_ignored(student, reference):
 
 
 # --- the experiments ---------------------------------------------------------------------------------------
-def _recorded(recorded, name):
-    values = recorded.get(name)
-    assert isinstance(values, dict), (f"the '{name}' results are not recorded: run the whole notebook "
-                                      "(Run > Run All Cells) and save it before submitting")
-    return values
-
-
 def _mean(values):
     return sum(values) / len(values)
 
 
 @graded("experiment", 2)
 def test_learning_curves_match_reference(recorded, recorded_reference):
-    got, want = _recorded(recorded, "learning_curves"), recorded_reference["learning_curves"]
+    got, want = recorded_experiment(recorded, "learning_curves"), recorded_reference["learning_curves"]
     for strategy, by_size in want.items():
         for n, accuracies in by_size.items():
             values = (got.get(strategy) or {}).get(n)
@@ -199,7 +192,7 @@ def test_learning_curves_match_reference(recorded, recorded_reference):
 
 @graded("experiment", 1)
 def test_pretraining_wins_with_five_labels(recorded):
-    got = _recorded(recorded, "learning_curves")
+    got = recorded_experiment(recorded, "learning_curves")
     scratch = _mean(got["scratch"]["5"])
     assert _mean(got["fine-tuning"]["5"]) > scratch and _mean(got["feature extraction"]["5"]) > scratch, (
         "with five labels per class both pretrained strategies should beat the scratch model")
@@ -207,7 +200,7 @@ def test_pretraining_wins_with_five_labels(recorded):
 
 @graded("experiment", 1)
 def test_frozen_orientation_blind_source_transfers_negatively(recorded):
-    got = _recorded(recorded, "negative_transfer")
+    got = recorded_experiment(recorded, "negative_transfer")
     for mode, r in got.items():
         expected = _mean(r["transfer"]) - _mean(r["scratch"])
         assert abs(r["gap"] - expected) < 1e-6, f"{mode}: the recorded gap {r['gap']:.4f} is not mean(transfer) - mean(scratch)"
@@ -217,7 +210,7 @@ def test_frozen_orientation_blind_source_transfers_negatively(recorded):
 
 @graded("experiment", 1)
 def test_forgetting_and_backward_transfer_consistent(recorded):
-    got = _recorded(recorded, "forgetting")
+    got = recorded_experiment(recorded, "forgetting")
     for strategy, r in got.items():
         (before, _), (after, _) = r["R"]
         assert abs(r["forgetting"] - (before - after)) < 1e-6, f"{strategy}: forgetting should be {before - after:.3f}"
@@ -229,9 +222,9 @@ def test_forgetting_and_backward_transfer_consistent(recorded):
 
 @graded("experiment", 1)
 def test_adabn_helps_and_logme_ranks(recorded, recorded_reference):
-    shift = _recorded(recorded, "domain_shift")
+    shift = recorded_experiment(recorded, "domain_shift")
     assert shift["UCI + AdaBN"] > shift["UCI as is"], "re-estimating BatchNorm statistics should help on UCI digits"
-    selection = _recorded(recorded, "source_selection")
+    selection = recorded_experiment(recorded, "source_selection")
     scores = {n: r["logme"] for n, r in selection["candidates"].items()}
     want = {n: r["logme"] for n, r in recorded_reference["source_selection"]["candidates"].items()}
     assert scores["ImageNet EfficientNet"] > scores["random EfficientNet"], "ImageNet features should score above random ones"

@@ -1,6 +1,6 @@
-"""What the grader knows of an assignment, read from trusted files only.
+"""What the grader knows of the course and its assignments, read from trusted files only.
 
-The released notebook (release/<id>/<id>.ipynb) fixes the graded cells, the
+The course folder (`root()`) holds source/ and release/. The released notebook (release/<id>/<id>.ipynb) fixes the graded cells, the
 points of each test cell, the locked cells and the setup code. The hidden checks
 and the probes live in grader/assignments/<id>/, the reference results in
 grader/references/. A submission's own copy of any of this is never trusted.
@@ -18,8 +18,8 @@ ASSIGNMENTS_DIR = GRADER_DIR / "assignments"
 REFERENCES_DIR = GRADER_DIR / "references"
 
 
-def course_root() -> Path:
-    """The course directory (source/, release/); TL_COURSE_ROOT overrides it for deployed graders."""
+def root() -> Path:
+    """The course folder (source/, release/); TL_COURSE_ROOT overrides it for deployed graders."""
     return Path(os.environ.get("TL_COURSE_ROOT", GRADER_DIR.parent))
 
 
@@ -50,15 +50,33 @@ class Assignment:
 
     @property
     def source_notebook(self) -> Path:
-        return course_root() / "source" / self.id / f"{self.id}.ipynb"
+        return root() / "source" / self.id / f"{self.id}.ipynb"
 
     @property
     def release_notebook(self) -> Path:
-        return course_root() / "release" / self.id / f"{self.id}.ipynb"
+        return root() / "release" / self.id / f"{self.id}.ipynb"
 
     def points_of(self, function: str) -> float:
         """Points nbgrader gives the function's public test cell: the hidden tests must add up to it."""
-        return self.test_points.get(f"test_{function}", 0.0)
+        return self.test_points.get(test_cell_id(function), 0.0)
+
+    def graded_cells(self, submitted: notebook.Notebook, *, require_all: bool = False) -> list[dict]:
+        """The first cell of each graded grade id, as plain Python, in the release's order.
+
+        A submission may lack some (they then count as missing); the source notebook must not."""
+        cells = []
+        for grade_id in self.graded:
+            found = submitted.with_grade_id(grade_id)
+            if found and found[0].cell_type == "code":
+                cells.append({"grade_id": grade_id, "source": notebook.code_without_magics(found[0].source)})
+            elif require_all:
+                raise ValueError(f"{submitted.path} has no code cell {grade_id!r}")
+        return cells
+
+
+def test_cell_id(function: str) -> str:
+    """The grade id of a graded function's public test cell, where nbgrader keeps its points."""
+    return f"test_{function}"
 
 
 def known() -> list[str]:
@@ -68,7 +86,7 @@ def known() -> list[str]:
 def load(assignment_id: str) -> Assignment:
     if assignment_id not in known():
         raise UnknownAssignment(f"unknown assignment {assignment_id!r}; known: {', '.join(known())}")
-    path = course_root() / "release" / assignment_id / f"{assignment_id}.ipynb"
+    path = root() / "release" / assignment_id / f"{assignment_id}.ipynb"
     release = notebook.read(path)
     graded, test_points, locked, setup = [], {}, {}, []
     for cell in release.cells:

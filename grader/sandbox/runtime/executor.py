@@ -1,0 +1,122 @@
+"""Runs a whole notebook with nbclient inside the sandbox (`grade --execute`).
+
+Announces each cell before it runs, like the worker, and sends the executed
+notebook back as JSON. A cell may use `cell_cpu_seconds` of CPU time (its kernel
+and everything the kernel started), and `cell_cpu_seconds * wall_per_cpu_second`
+seconds of wall time for code that waits without computing: CPU time is what
+the cell costs, whatever else the machine is doing. A cell past a limit stops
+the run; the notebook comes back as far as it ran, saying which cell and limit.
+Job (JSON on stdin): notebook (its JSON text), cell_cpu_seconds, wall_per_cpu_second, fd.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import threading
+import time
+
+import protocol
+
+
+class Watchdog(threading.Thread):
+    """Kills the kernel when the running cell passes its CPU-time or wall-time limit."""
+
+    def __init__(self, cpu_seconds: float, wall_seconds: float):
+        super().__init__(daemon=True)
+        self.cpu_limit, self.wall_limit = cpu_seconds, wall_seconds
+        self.kernel = None  # psutil.Process, once the kernel runs
+        self.cell = None
+        self.stopped: dict | None = None
+        self.done = threading.Event()
+        self.lock = threading.Lock()
+
+    def kernel_started(self, pid: int) -> None:
+        import psutil
+
+        self.kernel = psutil.Process(pid)
+
+    def cell_started(self, name: str) -> None:
+        with self.lock:
+            self.cell, self.cell_cpu, self.cell_wall = name, self.cpu(), time.monotonic()
+
+    def cpu(self) -> float:
+        import psutil
+
+        if self.kernel is None:
+            return 0.0
+        total = 0.0
+        try:
+            tree = [self.kernel, *self.kernel.children(recursive=True)]
+        except psutil.Error:
+            return 0.0
+        for process in tree:
+            try:
+                t = process.cpu_times()
+                total += t.user + t.system + t.children_user + t.children_system
+            except psutil.Error:
+                pass
+        return total
+
+    def run(self) -> None:
+        while not self.done.wait(0.5):
+            with self.lock:
+                if self.cell is None:
+                    continue
+                used, waited = self.cpu() - self.cell_cpu, time.monotonic() - self.cell_wall
+                if used > self.cpu_limit:
+                    self.stop("CPU time per cell", self.cpu_limit, f"it used more than the CPU-time limit of "
+                              f"{self.cpu_limit:.0f} s for one cell")
+                elif waited > self.wall_limit:
+                    self.stop("wall time per cell", self.wall_limit, f"it ran longer than the time limit of "
+                              f"{self.wall_limit:.0f} s for one cell (waiting, not computing)")
+
+    def stop(self, limit: str, seconds: float, reason: str) -> None:
+        self.stopped = {"cell": self.cell, "limit": limit, "seconds": seconds, "reason": reason}
+        self.done.set()
+        try:
+            os.killpg(os.getpgid(self.kernel.pid), signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            self.kernel.kill()
+
+
+def main() -> None:
+    job = json.loads(sys.stdin.read())
+    fd = job["fd"]
+    sys.stdin = open(os.devnull)
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.reads(job["notebook"], as_version=4)
+    protocol.send(fd, {"event": "ready"})
+    watchdog = Watchdog(job["cell_cpu_seconds"], job["cell_cpu_seconds"] * job["wall_per_cpu_second"])
+
+    def kernel_started(**_):
+        watchdog.kernel_started(client.km.provisioner.pid)
+        watchdog.start()
+
+    def announce(cell, cell_index, **_):
+        name = f"cell {cell_index + 1}"
+        watchdog.cell_started(name)
+        protocol.send(fd, {"event": "cell_start", "cell": name})
+
+    workdir = os.path.join(os.environ.get("TMPDIR", "/tmp"), "notebook")
+    os.makedirs(workdir, exist_ok=True)
+    client = NotebookClient(notebook, timeout=None, allow_errors=True, kernel_name="python3",
+                            resources={"metadata": {"path": workdir}}, on_notebook_start=kernel_started,
+                            on_cell_execute=announce)
+    error = None
+    try:
+        client.execute()
+    except Exception as exc:  # a dead kernel (killed by the watchdog, or crashed): keep what ran
+        error = f"{type(exc).__name__}: {str(exc)[:500]}"
+    watchdog.done.set()
+    stopped = watchdog.stopped
+    protocol.send(fd, {"event": "executed", "error": None if stopped else error, "stopped": stopped},
+                  nbformat.writes(notebook).encode())
+    protocol.send(fd, {"event": "finished"})
+
+
+if __name__ == "__main__":
+    main()
