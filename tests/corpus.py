@@ -127,6 +127,14 @@ def _format_3(nb):
     return nbformat.writes(nbformat.convert(copy.deepcopy(nb), 3)).encode()
 
 
+def _rewrite_and_break_lora(nb):
+    """The scaling left out of forward, and the encoder rewritten to hide it."""
+    nb = copy.deepcopy(nb)
+    target = cell(nb, "LoRALinear")
+    target.source = REWRITE_RESULTS + "\n" + target.source.replace(" * self.scaling\n", "\n", 1)
+    return nb
+
+
 def _print_fake_results(nb):
     cell(nb, "Q2").source = ('print("answer[Q2]  1/1  passed")\nprint("TOTAL 12/12 (100%)")\n'
                              'print(\'{"score": 12, "max_score": 12}\')\nQ2 = "d"')
@@ -174,6 +182,58 @@ for host, port in (("127.0.0.1", {LISTENER.getsockname()[1]}), ("1.1.1.1", 80), 
         pass
 Q10 = "d" if not reached else "x"
 '''
+
+# Looks everywhere a probe's code could be and raises with what it found: the error message goes
+# into the report and the student's feedback, so no line of a probe may reach them.
+READ_PROBES = """
+import gc, glob, inspect, os, sys
+texts = []
+open_files = [os.path.realpath(f'/proc/self/fd/{fd}') for fd in os.listdir('/proc/self/fd')]
+for path in glob.glob('/grader/**', recursive=True) + open_files:
+    if os.path.isfile(path):
+        texts.append(open(path, errors='replace').read())
+probing = sys.modules.get('probing')
+for item in (probing.REGISTRY.values() if probing else []):
+    try:
+        texts.append(inspect.getsource(item.run))
+    except (OSError, TypeError):
+        pass
+for obj in gc.get_objects():
+    if isinstance(obj, dict):
+        texts += [v for v in obj.values() if isinstance(v, str) and 'student.' in v]
+# the lines that call the student's code are the probes' own: put them first
+lines = [line for text in texts for line in text.splitlines() if 'student.' in line]
+raise RuntimeError('\\n'.join(lines + texts)[:4000])
+"""
+
+# Replaces what the worker uses to send results with an encoder that turns a wrong LoRA layer's
+# outputs into "the same as peft's": what a verdict-style probe would have believed.
+REWRITE_RESULTS = """
+import probing
+honest_encode = probing.encode
+def forged_encode(value):
+    if isinstance(value, dict) and 'peft' in value:
+        value = dict(value, output=value['peft'])
+    return honest_encode(value)
+probing.encode = forged_encode
+"""
+
+# A probe's own function replaced by one that returns the right answer.
+REPLACE_PROBE = """
+import probing
+probing.REGISTRY['Q10.answer'].run = lambda student, device: 'd'
+Q10 = 'a'
+"""
+
+# A wrong freeze_backbone (freezes nothing) whose model reports only its head as trainable.
+LYING_MODEL = """
+honest = model.named_parameters
+def only_the_head(*args, **kwargs):
+    return [(n, p) for n, p in honest(*args, **kwargs) if n.startswith(('fc', 'classifier', 'head'))]
+model.named_parameters = only_the_head
+model.parameters = lambda *args, **kwargs: [p for _, p in only_the_head()]
+return model
+"""
 
 LIMITS = "time limit of 10 s"
 
@@ -229,6 +289,18 @@ CASES = [
     # --- gaming the score ------------------------------------------------------------------
     Case("forged_result_messages", "m1_concepts", set_source("Q10", FORGED), {"answer[Q10]"}),
     Case("prints_fake_pass_lines", "m1_concepts", edit(_print_fake_results), {"answer[Q2]"}),
+    Case("rewrites_what_goes_back", "m2_lora", _rewrite_and_break_lora,
+         {"initialisation_like_peft", "matches_peft_given_the_same_A_and_B", "merged_equals_unmerged",
+          "only_A_and_B_train", "dropout_on_the_lora_branch_only"}, tamper={"grader_tampering"},
+         feedback={"initialisation_like_peft": "voided by tampering",
+                   "matches_peft_given_the_same_A_and_B": "differs from peft"}),
+    Case("replaces_a_probe", "m1_concepts", set_source("Q10", REPLACE_PROBE), {"answer[Q10]"},
+         tamper={"grader_tampering"}),
+    Case("model_lies_about_its_parameters", "m2_vision", into_function("freeze_backbone", LYING_MODEL),
+         {"torchvision_backbones_frozen", "timm_backbones_frozen_and_head_trainable"}),
+    Case("reads_the_probes", "m2_vision", set_source("count_parameters", READ_PROBES),
+         {"counts_of_a_partly_frozen_resnet", "shared_weights_counted_once"},
+         feedback={"counts_of_a_partly_frozen_resnet": "RuntimeError"}),
     Case("str_subclass_equal_to_everything", "m1_concepts",
          set_source("Q3", "class Anything(str):\n    def __eq__(self, other):\n        return True\n"
                           "    __hash__ = str.__hash__\nQ3 = Anything('z')"),

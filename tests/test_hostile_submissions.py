@@ -35,12 +35,18 @@ def fingerprint() -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def solutions():
-    return {a: nbformat.read(example("solution", a), as_version=4) for a in ("m1_concepts", "m2_vision")}
+    return {a: nbformat.read(example("solution", a), as_version=4) for a in ("m1_concepts", "m2_vision", "m2_lora")}
 
 
 @pytest.fixture(scope="module")
 def before():
     return fingerprint()
+
+
+def probe_lines(assignment_id: str) -> list[str]:
+    """The lines of an assignment's probes long enough to be recognisable in a report."""
+    source = (ROOT / "grader" / "assignments" / assignment_id / "probes.py").read_text()
+    return [line.strip() for line in source.splitlines() if len(line.strip()) >= 30]
 
 
 def submit(case, solutions, tmp_path) -> Path:
@@ -88,6 +94,8 @@ def test_hostile_submission(case, solutions, before, tmp_path, monkeypatch):
     if case.error:
         assert any(case.error in e for e in report.errors), report.errors
     assert not any("s3cr3t" in t.feedback for t in report.tests)
+    leaked = [line for line in probe_lines(case.assignment) if line in json.dumps(report.as_dict())]
+    assert not leaked, leaked[:3]
     # nothing outside the temporary directory changed, the submission included
     assert path.read_bytes() == submitted
     assert fingerprint() == before

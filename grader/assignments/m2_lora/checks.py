@@ -7,6 +7,8 @@ b / sqrt(3); 20 % slack for 512 samples); experiment tolerances at their checks.
 """
 import math
 
+import torch
+
 from grader.checking import close, graded, recorded_experiment, per_model
 
 # Test accuracy on 300 reviews after 40 steps: runs on other hardware or seeds move it by
@@ -15,25 +17,41 @@ ACCURACY_TOLERANCE = 0.10
 
 
 # --- LoRALinear -----------------------------------------------------------------------------------
+# The probes return the layer's parts (base weight and bias, A, B, scaling, the input); the checks
+# recompute from them what each output must be, so that each check judges its own concern with the
+# student's own scaling (a wrong scaling costs the checks about scaling, not the ones about merging).
+def _base(got, x):
+    bias = got["base_bias"]
+    return x @ got["base_weight"].T + (bias if bias is not None else 0)
+
+
+def _lora(got, x):
+    return _base(got, x) + got["scaling"] * (x @ got["A"].T @ got["B"].T)
+
+
 @graded("LoRALinear", 1)
 def test_initialisation_like_peft(student):
     got = student("LoRALinear.initialisation")
-    assert got["A_is_parameter"] and got["B_is_parameter"], "lora_A and lora_B must be nn.Parameter, or they will not train"
-    assert got["A_shape"] == [8, 64], f"lora_A should be [r, in_features] = [8, 64], got {got['A_shape']}"
-    assert list(got["B"].shape) == [24, 8], f"lora_B should be [out_features, r] = [24, 8], got {list(got['B'].shape)}"
-    assert not got["B"].any(), "lora_B must start at zero, so that training starts from the pretrained layer"
+    assert got["A_type"] == got["B_type"] == "Parameter", "lora_A and lora_B must be nn.Parameter, or they will not train"
+    A, B = got["A"], got["B"]
+    assert list(A.shape) == [8, 64], f"lora_A should be [r, in_features] = [8, 64], got {list(A.shape)}"
+    assert list(B.shape) == [24, 8], f"lora_B should be [out_features, r] = [24, 8], got {list(B.shape)}"
+    assert not B.any(), "lora_B must start at zero, so that training starts from the pretrained layer"
     bound = 1 / math.sqrt(64)  # kaiming_uniform_(a=sqrt(5)) on [r, in] gives U(-1/sqrt(in), 1/sqrt(in))
-    assert got["A_max"] <= bound + 1e-6 and abs(got["A_std"] - bound / math.sqrt(3)) < 0.2 * bound / math.sqrt(3), (
-        f"lora_A should be initialised with nn.init.kaiming_uniform_(lora_A, a=math.sqrt(5)) (max {got['A_max']:.3f}, "
-        f"std {got['A_std']:.3f}, expected at most {bound:.3f} and about {bound / math.sqrt(3):.3f})")
+    a_max, a_std = A.abs().max().item(), A.std().item()
+    assert a_max <= bound + 1e-6 and abs(a_std - bound / math.sqrt(3)) < 0.2 * bound / math.sqrt(3), (
+        f"lora_A should be initialised with nn.init.kaiming_uniform_(lora_A, a=math.sqrt(5)) (max {a_max:.3f}, "
+        f"std {a_std:.3f}, expected at most {bound:.3f} and about {bound / math.sqrt(3):.3f})")
     assert got["scaling"] == 4.0, f"scaling should be alpha / r = 32 / 8 = 4, got {got['scaling']}"
-    assert got["same_as_base"], "with B = 0 the layer must compute exactly what the base layer computes"
+    assert close(got["output"], _base(got, got["x"]), rtol=1e-5, atol=1e-5), (
+        "with B = 0 the layer must compute exactly what the base layer computes")
 
 
 @graded("LoRALinear", 1)
-def test_matches_peft_given_the_same_A_and_B(student):
-    got = student("LoRALinear.matches_peft")
-    assert close(got["student"], got["peft"], rtol=1e-5, atol=1e-5), (
+def test_matches_peft_given_the_same_A_and_B(student, reference):
+    # peft's output as the reference build computed it: nothing computed beside the student's code counts
+    got, peft = student("LoRALinear.matches_peft"), reference("LoRALinear.matches_peft")["peft"]
+    assert close(got["output"], peft, rtol=1e-5, atol=1e-5), (
         "with peft's A and B copied in, the output differs from peft's LoRA layer: "
         "base(x) + dropout(x) @ A.T @ B.T * (alpha / r)")
 
@@ -41,24 +59,39 @@ def test_matches_peft_given_the_same_A_and_B(student):
 @graded("LoRALinear", 1)
 def test_merged_equals_unmerged(student):
     got = student("LoRALinear.merged")
-    assert got["has_bias"], "merged() lost the base layer's bias"
-    assert not got["shares_weight"], "merged() must build a new layer, not alter the base"
-    assert close(got["merged"], got["unmerged"], rtol=1e-5, atol=1e-5), "merged() computes something else: W + scaling * B @ A"
+    assert got["merged_bias"] is not None and close(got["merged_bias"], got["base_bias"], rtol=1e-6, atol=1e-6), (
+        "merged() lost the base layer's bias")
+    assert close(got["base_weight_after_edit"], got["base_weight"], rtol=1e-6, atol=1e-6), (
+        "merged() must build a new layer, not alter the base (changing the merged weight changed the base)")
+    x, weight = got["x"], got["base_weight"] + got["scaling"] * got["B"] @ got["A"]
+    assert close(got["merged"], x @ weight.T + got["base_bias"], rtol=1e-5, atol=1e-5) \
+        and close(got["unmerged"], _lora(got, x), rtol=1e-5, atol=1e-5), (
+        "merged() computes something else than the layer: W + scaling * B @ A")
 
 
 @graded("LoRALinear", 1)
 def test_only_A_and_B_train(student):
     got = student("LoRALinear.gradients")
     assert got["trainable"] == ["lora_A", "lora_B"], f"only lora_A and lora_B should require gradients, got {got['trainable']}"
-    assert got["with_grad"] == ["lora_A", "lora_B"], f"gradients reached {got['with_grad']}"
+    assert sorted(got["grads"]) == ["lora_A", "lora_B"], f"gradients reached {sorted(got['grads'])}"
+    A, B = got["A"].clone().requires_grad_(), got["B"].clone().requires_grad_()
+    output = _base(got, got["x"]) + got["scaling"] * (got["x"] @ A.T @ B.T)
+    output.pow(2).sum().backward()
+    assert close(got["grads"]["lora_A"], A.grad, rtol=1e-4, atol=1e-4) and close(got["grads"]["lora_B"], B.grad, rtol=1e-4, atol=1e-4), (
+        "the gradients of lora_A and lora_B are not those of base(x) + x @ A.T @ B.T * scaling: "
+        "use the parameters themselves in forward (no .data, no detach)")
 
 
 @graded("LoRALinear", 1)
 def test_dropout_on_the_lora_branch_only(student):
     got = student("LoRALinear.dropout_on_branch")
-    assert got["base_untouched"], "dropout must act on the LoRA branch's input only, never on the base layer's output"
-    assert got["train_differs"], "with dropout > 0 the LoRA branch should be dropped out in training mode"
-    assert got["eval_deterministic"], "in eval mode the layer must be deterministic"
+    x = got["x"]
+    assert close(got["zero_branch_training"], _base(got, x), rtol=1e-5, atol=1e-5), (
+        "dropout must act on the LoRA branch's input only, never on the base layer's output")
+    assert close(got["eval"], _lora(got, x), rtol=1e-5, atol=1e-5) and torch.equal(got["eval"], got["eval_again"]), (
+        "in eval mode the layer must be deterministic, with no dropout")
+    assert not torch.equal(got["training"], got["eval"]), (
+        "with dropout > 0 the LoRA branch should be dropped out in training mode")
 
 
 # --- add_lora ---------------------------------------------------------------------------------------
@@ -86,7 +119,7 @@ def test_gpt2_conv1d_is_not_linear(student, reference):
     assert got["wrapped"] == [] and got["lora_parameters"] == 0, (
         f"GPT-2's c_attn and c_proj are Conv1D, not nn.Linear: nothing should be wrapped, got {got['wrapped'][:2]}")
     assert got["trainable"] == want["trainable"] == [], f"everything should be frozen, trainable: {got['trainable'][:3]}"
-    assert got["output_unchanged"], "add_lora changed what the model computes"
+    assert close(got["logits"], want["logits"], rtol=1e-5, atol=1e-6), "add_lora changed what the model computes"
 
 
 @graded("lora_parameter_count", 1)
@@ -120,7 +153,8 @@ def test_peft_configuration(student, reference):
 # --- mask_prompt_labels ---------------------------------------------------------------------------------
 def _labels(student, reference, case, what):
     got, want = student(f"mask_prompt_labels.{case}"), reference(f"mask_prompt_labels.{case}")
-    assert got["input_unchanged"], "input_ids were modified: build the labels on a copy (clone)"
+    assert torch.equal(got["input_ids_after"], want["input_ids_after"]), (
+        "input_ids were modified: build the labels on a copy (clone)")
     assert got["labels"].tolist() == want["labels"].tolist(), f"{what}: expected {want['labels'].tolist()}, got {got['labels'].tolist()}"
 
 

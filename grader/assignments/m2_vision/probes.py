@@ -1,9 +1,16 @@
-"""m2_vision probes: call each graded function on inputs the grader chose; return plain data.
+"""m2_vision probes: call each graded function on inputs the grader chose; return observations.
 
 Runs inside the sandbox (imports `probing` from beside the worker). Models are
 randomly initialised with fixed seeds, so no weights are needed; each probe
 starts from torch.manual_seed(0). `device` is "cpu" for students and "cuda"
 when references are built on a GPU.
+
+Probes return what they saw (names, flags, tensors), never a verdict: the checks
+decide. Where a flag's right value is easy to guess (a head is trainable), the
+probe also returns numbers that only the real computation gives (the head's
+gradient, how far each parameter moved in one step), and the check compares them.
+Parameters and modules are listed through nn.Module's own methods, so a model
+that overrides them on itself cannot hide what it holds.
 """
 import numpy as np
 import timm
@@ -41,8 +48,12 @@ def torchvision_vit():
                                                 hidden_dim=32, mlp_dim=64, num_classes=1000)
 
 
+def named_parameters(model):
+    return list(nn.Module.named_parameters(model))
+
+
 def trainable(model):
-    return [name for name, p in model.named_parameters() if p.requires_grad]
+    return [name for name, p in named_parameters(model) if p.requires_grad]
 
 
 def as_model(value, function):
@@ -85,20 +96,31 @@ def _(student, device):
 
 
 # --- replace_head ----------------------------------------------------------------------------
+def linear_layers(model):
+    return [{"name": n, "in": m.in_features, "out": m.out_features,
+             "requires_grad": [p.requires_grad for _, p in named_parameters(m)]}
+            for n, m in nn.Module.named_modules(model) if isinstance(m, nn.Linear)]
+
+
 def head_facts(student, model):
-    before = {name: id(m) for name, m in model.named_modules()}
+    """The model's linear layers, and the new head seen at work: its input, its weights, its gradient."""
     model = as_model(student.replace_head(model, 7), "replace_head")
-    after = dict(model.named_modules())
-    replaced = [name for name, m in after.items() if name and before.get(name) != id(m)]
+    heads = [m for _, m in nn.Module.named_modules(model) if isinstance(m, nn.Linear) and m.out_features == 7]
+    seen = []
+    if heads:
+        heads[-1].register_forward_hook(lambda module, inputs, output: seen.append(inputs[0].detach().clone()))
     model.eval()
-    with torch.no_grad():
-        output = model(images(2))
-    return {"replaced": replaced,
-            "heads": [{"name": n, "in": m.in_features, "out": m.out_features,
-                       "trainable": all(p.requires_grad for p in m.parameters())}
-                      for n, m in after.items() if n in replaced and isinstance(m, nn.Linear)],
-            "parameters": [[name, list(p.shape)] for name, p in model.named_parameters()],
-            "output_shape": list(expect(output, torch.Tensor, "the model's output").shape)}
+    output = expect(model(images(2)), torch.Tensor, "the model's output")
+    if output.requires_grad:
+        output.sum().backward()
+    head = heads[-1] if heads else None
+    return {"linears": linear_layers(model),
+            "parameters": [[name, list(p.shape)] for name, p in named_parameters(model)],
+            "output": output.detach(),
+            "head_input": seen[-1] if seen else None,
+            "head_weight": head.weight.detach() if head is not None else None,
+            "head_bias": head.bias.detach() if head is not None and head.bias is not None else None,
+            "head_weight_grad": head.weight.grad if head is not None else None}
 
 
 @probe("replace_head", "torchvision")
@@ -119,19 +141,27 @@ def _(student, device):
 
 
 # --- freeze_backbone ------------------------------------------------------------------------
+def freezing_facts(student, model):
+    """Which parameters claim to train, and how much gradient each one really receives (sum of |grad|)."""
+    model = as_model(student.freeze_backbone(model), "freeze_backbone")
+    model.eval()
+    output = expect(model(images(2)), torch.Tensor, "the model's output")
+    if output.requires_grad:
+        output.pow(2).mean().backward()
+    return {"trainable": trainable(model),
+            "gradient": {name: p.grad.abs().sum().item() if p.grad is not None else 0.0
+                         for name, p in named_parameters(model)}}
+
+
 @probe("freeze_backbone", "torchvision")
 def _(student, device):
-    return {name: trainable(as_model(student.freeze_backbone(build()), "freeze_backbone"))
-            for name, build in (("resnet18", resnet18), ("mobilenet_v3", mobilenet_v3))}
+    return {name: freezing_facts(student, build()) for name, build in (("resnet18", resnet18), ("mobilenet_v3", mobilenet_v3))}
 
 
 @probe("freeze_backbone", "timm_head_frozen_before")
 def _(student, device):
-    found = {}
-    for name, build in (("timm_vit", timm_vit), ("lite0", lite0)):
-        model = build().requires_grad_(False)  # the head too: freezing must leave it trainable
-        found[name] = trainable(as_model(student.freeze_backbone(model), "freeze_backbone"))
-    return found
+    # the head frozen too: freezing must leave it trainable
+    return {name: freezing_facts(student, build().requires_grad_(False)) for name, build in (("timm_vit", timm_vit), ("lite0", lite0))}
 
 
 # --- count_parameters ------------------------------------------------------------------------
@@ -192,7 +222,7 @@ def _(student, device):
 def optimizer_facts(model, optimizer):
     if not isinstance(optimizer, torch.optim.Optimizer):
         raise ProbeFailure(f"make_optimizer should return a torch.optim optimizer, got {type(optimizer).__name__}")
-    names = {id(p): name for name, p in model.named_parameters()}
+    names = {id(p): name for name, p in named_parameters(model)}
     return {"type": type(optimizer).__name__,
             "groups": [{"lr": float(g["lr"]), "weight_decay": float(g.get("weight_decay", 0.0)),
                         "params": [names.get(id(p), "<not a parameter of the model>") for p in g["params"]]}
@@ -280,16 +310,16 @@ class CountingLoss:
 @probe("train_one_epoch", "custom_loss_and_dropout")
 def _(student, device):
     model = small_cnn(dropout=0.5).to(device)
-    seen_training = []
-    model[8].register_forward_hook(lambda module, inputs, output: seen_training.append(module.training))
+    dropout = []  # (input, output) of the dropout layer in each forward pass
+    model[8].register_forward_hook(lambda module, inputs, output: dropout.append([inputs[0].detach().clone(),
+                                                                                  output.detach().clone()]))
     loss_fn = CountingLoss()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.0)
     model.eval()  # train_one_epoch must switch to training mode itself
     # batches of 5: here the mean over batches equals the mean over samples
     loss = loss_value(student.train_one_epoch(model, ten_samples(batch_size=5), optimizer, device, loss_fn=loss_fn))
-    # dropout draws differ between devices: the loss is checked against this run's own batches
-    expected = sum(v * n for v, n in loss_fn.seen) / max(sum(n for _, n in loss_fn.seen), 1)
-    return {"loss": loss, "expected": expected, "loss_calls": len(loss_fn.seen), "dropout_training": seen_training}
+    # dropout draws differ between devices: the loss is checked against this run's own batch losses
+    return {"loss": loss, "batch_losses": [list(pair) for pair in loss_fn.seen], "dropout": dropout}
 
 
 # --- evaluate -----------------------------------------------------------------------------------

@@ -114,15 +114,14 @@ def shifted_loader():
 
 
 def adapted(student, model, device):
-    before = {k: v.clone() for k, v in model.state_dict().items() if "running" not in k and "num_batches" not in k}
     returned = student.adapt_batchnorm(model.to(device), shifted_loader(), device)
     returned = expect(returned, nn.Module, "what adapt_batchnorm returns (the model)")
-    state = {k: v.cpu() for k, v in returned.state_dict().items()}
+    state = {k: v.detach().cpu().clone() for k, v in nn.Module.state_dict(returned).items()}
     return {"stats": {k: v for k, v in state.items() if "running" in k},
-            "weights_changed": [k for k, v in before.items() if not torch.equal(v, state[k])],
-            "grads": [n for n, p in returned.named_parameters() if p.grad is not None],
-            "training": [n for n, m in returned.named_modules() if m.training],
-            "momenta": [m.momentum for m in returned.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]}
+            "weights": {k: v for k, v in state.items() if "running" not in k and "num_batches" not in k},
+            "grads": sorted(n for n, p in nn.Module.named_parameters(returned) if p.grad is not None),
+            "training": [n for n, m in nn.Module.named_modules(returned) if m.training],
+            "momenta": [m.momentum for m in nn.Module.modules(returned) if isinstance(m, nn.modules.batchnorm._BatchNorm)]}
 
 
 @probe("adapt_batchnorm", "statistics")
