@@ -10,7 +10,7 @@ ASSIGNMENTS := m1_concepts m2_lora m2_vision m3_evaluation
 WORKERS ?= 2
 DEVICE ?= cpu
 
-.PHONY: demo test venv release references examples bench clean
+.PHONY: demo test test-fast lint venv release references examples bench clean
 
 $(BIN)/.installed: requirements.txt requirements-nodeps.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,7 @@ $(BIN)/.installed: requirements.txt requirements-nodeps.txt pyproject.toml
 	$(BIN)/pip install --quiet -r requirements.txt
 	$(BIN)/pip install --quiet --no-deps -r requirements-nodeps.txt
 	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/python -m transfer_course prepare
 	touch $@
 
 venv: $(BIN)/.installed
@@ -30,9 +31,18 @@ release: venv
 demo: release
 	$(BIN)/python -m grader grade-all submitted --workers $(WORKERS)
 
-## the whole test-suite
-test: venv
+## the whole test-suite (what CI runs: lint, then every test)
+test: venv lint
 	$(BIN)/python -m pytest -x -q
+
+## the fast tier for daily work (under 3 minutes): everything not marked slow
+test-fast: venv lint
+	$(BIN)/python -m pytest -x -q -m "not slow"
+
+## ruff: lint and formatting
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 ## reference results (DEVICE=cuda on a GPU machine)
 references: venv

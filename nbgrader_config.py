@@ -1,4 +1,5 @@
 """nbgrader settings for this course: one course directory, the repository itself."""
+
 import os
 
 c = get_config()  # noqa: F821 (injected by nbgrader)

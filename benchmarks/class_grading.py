@@ -3,6 +3,7 @@ and 2 workers against `nbgrader autograde` of the same 40, same session.
 
 Usage: python benchmarks/class_grading.py [--assignment m1_concepts] [--students 40]
 """
+
 import argparse
 import random
 import shutil
@@ -10,7 +11,6 @@ import tempfile
 from pathlib import Path
 
 import nbformat
-
 from common import BIN, ROOT, nbgrader_autograde, run, scratch_course
 
 
@@ -51,15 +51,31 @@ def main() -> None:
         rates = {}
         for workers in (1, 2):
             out = tmp / f"autograded-{workers}"
-            seconds, _ = run([str(BIN / "python"), "-m", "grader", "grade-all", str(tmp / "submitted"), "--workers",
-                              str(workers), "--out", str(out), "--no-gradebook", "--force"])
+            seconds, _ = run(
+                [
+                    str(BIN / "python"),
+                    "-m",
+                    "grader",
+                    "grade-all",
+                    str(tmp / "submitted"),
+                    "--workers",
+                    str(workers),
+                    "--out",
+                    str(out),
+                    "--no-gradebook",
+                    "--force",
+                ]
+            )
             rates[workers] = 60 * len(students) / seconds
             print(f"grader, {workers} worker(s): {seconds:.1f} s, {rates[workers]:.1f} submissions/minute")
         course = scratch_course(tmp / "course")
         nbgrader_seconds = nbgrader_autograde(course, args.assignment, students)
         nbgrader_rate = 60 * len(students) / nbgrader_seconds
         print(f"nbgrader autograde: {nbgrader_seconds:.1f} s, {nbgrader_rate:.1f} submissions/minute")
-        print(f"speed-up over nbgrader: {rates[1] / nbgrader_rate:.1f}x with 1 worker, {rates[2] / nbgrader_rate:.1f}x with 2")
+        print(
+            f"speed-up over nbgrader: {rates[1] / nbgrader_rate:.1f}x with 1 worker, "
+            f"{rates[2] / nbgrader_rate:.1f}x with 2"
+        )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """Shared by the benchmarks: timing commands, sampling the memory of a process tree, a scratch course."""
+
 from __future__ import annotations
 
 import os
@@ -67,10 +68,16 @@ def nbgrader_autograde(course: Path, assignment: str, students: dict[str, Path])
         target = course / "submitted" / student / assignment / f"{assignment}.ipynb"
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(notebook, target)
-    subprocess.run(["nbgrader", "generate_assignment", assignment, "--force", "--log-level=ERROR"], cwd=course,
-                   env=ENV, check=True, capture_output=True)
+    subprocess.run(
+        ["nbgrader", "generate_assignment", assignment, "--force", "--log-level=ERROR"],
+        cwd=course,
+        env=ENV,
+        check=True,
+        capture_output=True,
+    )
     for student in students:
-        subprocess.run(["nbgrader", "db", "student", "add", student], cwd=course, env=ENV, check=True,
-                       capture_output=True)
+        subprocess.run(
+            ["nbgrader", "db", "student", "add", student], cwd=course, env=ENV, check=True, capture_output=True
+        )
     seconds, _ = run(["nbgrader", "autograde", assignment, "--force", "--log-level=ERROR"], cwd=course)
     return seconds

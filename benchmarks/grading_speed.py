@@ -4,6 +4,7 @@ Also the peak memory of grading (grader plus sandbox, summed over the process tr
 waits for, the notebook's own runtime, is notebook_runtime.py.
 Usage: python benchmarks/grading_speed.py [--assignment m2_vision] [--runs 5]
 """
+
 import argparse
 import os
 import sys
@@ -24,8 +25,10 @@ def main() -> None:
 
     grade = [str(BIN / "python"), "-m", "grader", "grade", str(submission), "--quiet"]
     median, times, peak = median_of(grade, args.runs)
-    print(f"grader, no --execute: median {median:.1f} s over {args.runs} runs "
-          f"({', '.join(f'{t:.1f}' for t in times)}), peak memory {peak / 2**20:.0f} MiB")
+    print(
+        f"grader, no --execute: median {median:.1f} s over {args.runs} runs "
+        f"({', '.join(f'{t:.1f}' for t in times)}), peak memory {peak / 2**20:.0f} MiB"
+    )
 
     with tempfile.TemporaryDirectory() as tmp:
         nbgrader_seconds = nbgrader_autograde(scratch_course(Path(tmp)), a, {"bench": submission})

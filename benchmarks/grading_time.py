@@ -2,6 +2,7 @@
 
 Usage: python benchmarks/grading_time.py [--runs 3]
 """
+
 import argparse
 import os
 
@@ -15,9 +16,13 @@ def main() -> None:
     print(f"{os.cpu_count()} cores; python -m grader grade <solution> --quiet, median of {args.runs}")
     for a in sorted(p.name for p in (ROOT / "release").iterdir() if p.is_dir()):
         notebook = ROOT / "submitted" / "solution" / a / f"{a}.ipynb"
-        median, times, peak = median_of([str(BIN / "python"), "-m", "grader", "grade", str(notebook), "--quiet"],
-                                        args.runs)
-        print(f"{a:<14} {median:6.1f} s  (runs: {', '.join(f'{t:.1f}' for t in times)}), peak memory {peak / 2**20:.0f} MiB")
+        median, times, peak = median_of(
+            [str(BIN / "python"), "-m", "grader", "grade", str(notebook), "--quiet"], args.runs
+        )
+        print(
+            f"{a:<14} {median:6.1f} s  (runs: {', '.join(f'{t:.1f}' for t in times)}), "
+            f"peak memory {peak / 2**20:.0f} MiB"
+        )
 
 
 if __name__ == "__main__":

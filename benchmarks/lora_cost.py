@@ -3,6 +3,7 @@ both in the same run (peft's LoRA, r=8 on query and value, and the classifier).
 
 Usage: python benchmarks/lora_cost.py [--steps 20]
 """
+
 import argparse
 import time
 
@@ -17,11 +18,13 @@ def measure(strategy: str, steps: int) -> tuple[float, float, int]:
     if strategy == "LoRA":
         from peft import LoraConfig, TaskType, get_peft_model
 
-        model = get_peft_model(model, LoraConfig(task_type=TaskType.SEQ_CLS, r=8, lora_alpha=16,
-                                                 target_modules=["query", "value"]))
+        model = get_peft_model(
+            model, LoraConfig(task_type=TaskType.SEQ_CLS, r=8, lora_alpha=16, target_modules=["query", "value"])
+        )
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
-    batch = tokenizer(["a quietly devastating film about families"] * 16, padding="max_length", max_length=48,
-                      return_tensors="pt")
+    batch = tokenizer(
+        ["a quietly devastating film about families"] * 16, padding="max_length", max_length=48, return_tensors="pt"
+    )
     labels = torch.zeros(16, dtype=torch.long)
     model.train()
     model(**batch, labels=labels).loss.backward()  # warm-up step, not timed
@@ -43,7 +46,9 @@ def main() -> None:
     args = parser.parse_args()
     found = {s: measure(s, args.steps) for s in ("full fine-tuning", "LoRA")}
     for strategy, (seconds, peak, trainable) in found.items():
-        print(f"{strategy:>17}: {seconds:.3f} s/step, peak {peak:.0f} MB above start, {trainable:,} trainable parameters")
+        print(
+            f"{strategy:>17}: {seconds:.3f} s/step, peak {peak:.0f} MB above start, {trainable:,} trainable parameters"
+        )
     (full_s, full_m, _), (lora_s, lora_m, _) = found.values()
     print(f"LoRA / full: time per step {lora_s / full_s:.2f}, peak memory {lora_m / max(full_m, 1e-9):.2f}")
 

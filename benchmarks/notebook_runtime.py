@@ -2,6 +2,7 @@
 
 Usage: python benchmarks/notebook_runtime.py [assignment ...]
 """
+
 import os
 import sys
 

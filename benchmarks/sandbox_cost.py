@@ -2,6 +2,7 @@
 
 Usage: python benchmarks/sandbox_cost.py [--runs 5]
 """
+
 import argparse
 import statistics
 import time

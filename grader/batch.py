@@ -12,6 +12,7 @@ grader cannot handle gets a row that says so; the batch goes on. For clusters,
 `shard=(k, n)` grades every n-th submission from the k-th: a Slurm job array runs
 the shards through this same entry point, and one final `merge` follows.
 """
+
 from __future__ import annotations
 
 import csv
@@ -131,9 +132,18 @@ def _notebook_for_nbgrader(path: Path) -> str:
         return nbformat.writes(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(message)]))
 
 
-def grade_all(root: Path, *, workers: int = 1, out: Path = Path("autograded"), force: bool = False,
-              execute: bool = False, limits: Limits = Limits(), isolation: str = "auto",
-              shard: tuple[int, int] = (0, 1), progress: bool = True) -> dict[tuple[str, str], RowStatus]:
+def grade_all(
+    root: Path,
+    *,
+    workers: int = 1,
+    out: Path = Path("autograded"),
+    force: bool = False,
+    execute: bool = False,
+    limits: Limits = Limits(),
+    isolation: str = "auto",
+    shard: tuple[int, int] = (0, 1),
+    progress: bool = True,
+) -> dict[tuple[str, str], RowStatus]:
     """Grade the submissions of shard k of n; returns {(student, assignment): UNCHANGED or GRADED}, or
     GRADER_ERROR where the process grading it died."""
     k, n = shard
@@ -163,8 +173,9 @@ def grade_all(root: Path, *, workers: int = 1, out: Path = Path("autograded"), f
     return statuses
 
 
-def merge(root: Path, out: Path = Path("autograded"), db_url: str | None = None,
-          statuses: dict | None = None) -> list[Row]:
+def merge(
+    root: Path, out: Path = Path("autograded"), db_url: str | None = None, statuses: dict | None = None
+) -> list[Row]:
     """Collect every submission's report into scores.csv and the gradebook (None: no gradebook)."""
     from . import gradebook
 
@@ -176,8 +187,16 @@ def merge(root: Path, out: Path = Path("autograded"), db_url: str | None = None,
             status = RowStatus.UNCHANGED
         elif (statuses or {}).get((s.student, s.assignment)) == RowStatus.GRADER_ERROR:
             status, detail = RowStatus.GRADER_ERROR, "the process grading it died"
-        rows.append(Row(s.student, s.assignment, report.score if report else 0.0,
-                        report.max_score if report else 0.0, status, detail))
+        rows.append(
+            Row(
+                s.student,
+                s.assignment,
+                report.score if report else 0.0,
+                report.max_score if report else 0.0,
+                status,
+                detail,
+            )
+        )
         if report is not None:
             graded.append((s.student, report))
     rows.sort(key=lambda r: (r.assignment, r.student))
@@ -192,13 +211,17 @@ def write_csv(rows: list[Row], path: Path) -> None:
     writer = csv.writer(buffer)
     writer.writerow(["student", "assignment", "score", "max_score", "percent", "status"])
     for r in rows:
-        writer.writerow([r.student, r.assignment, f"{r.score:g}", f"{r.max_score:g}", f"{r.percent:.1f}", r.status_text])
+        writer.writerow(
+            [r.student, r.assignment, f"{r.score:g}", f"{r.max_score:g}", f"{r.percent:.1f}", r.status_text]
+        )
     write_atomically(path, buffer.getvalue())
 
 
 def table(rows: list[Row]) -> str:
     lines = [f"{'student':<16} {'assignment':<14} {'score':>9} {'percent':>8}  status"]
     for r in rows:
-        lines.append(f"{r.student:<16} {r.assignment:<14} {f'{r.score:g}/{r.max_score:g}':>9} {r.percent:>7.0f}%  "
-                     f"{r.status_text}")
+        lines.append(
+            f"{r.student:<16} {r.assignment:<14} {f'{r.score:g}/{r.max_score:g}':>9} {r.percent:>7.0f}%  "
+            f"{r.status_text}"
+        )
     return "\n".join(lines)

@@ -7,6 +7,7 @@ produced), `recorded` and `recorded_reference` (experiment results). A failed
 `assert cond, "feedback"` gives the student that feedback; when the student's
 code raised, hung or crashed, the test reports that instead.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -47,7 +48,10 @@ def feedback_for(function: str, result: StepResult, cell_error: ErrorRecord | No
             return NOT_IMPLEMENTED.format(function)
         if cell_error.type in (ErrorType.LIMIT, ErrorType.CRASH):
             return f"`{function}` could not be defined: {cell_error.message}"
-        return f"`{function}` could not be defined: its cell raised {cell_error.type}: {cell_error.message}{cell_error.where()}"
+        return (
+            f"`{function}` could not be defined: its cell raised {cell_error.type}: "
+            f"{cell_error.message}{cell_error.where()}"
+        )
     error = result.error or ErrorRecord("", "")
     if error.type == ErrorType.NOT_IMPLEMENTED:
         return NOT_IMPLEMENTED.format(function)
@@ -61,8 +65,10 @@ def feedback_for(function: str, result: StepResult, cell_error: ErrorRecord | No
 def recorded_experiment(recorded: dict, name: str) -> dict:
     """The values a notebook recorded under `name`, or a failed check telling the student to run it."""
     values = recorded.get(name)
-    assert isinstance(values, dict), (f"the '{name}' results are not recorded: run the whole notebook "
-                                      "(Run > Run All Cells) and save it before submitting")
+    assert isinstance(values, dict), (
+        f"the '{name}' results are not recorded: run the whole notebook "
+        "(Run > Run All Cells) and save it before submitting"
+    )
     return values
 
 
@@ -84,8 +90,15 @@ def per_model(student, reference, case: str, check) -> None:
 class GradingPlugin:
     """Supplies the fixtures and turns each test's result into a TestReport."""
 
-    def __init__(self, probes: dict[str, StepResult], references: dict, recorded: dict, recorded_reference: dict,
-                 fallback: StepResult | None = None, cell_errors: dict[str, ErrorRecord] | None = None):
+    def __init__(
+        self,
+        probes: dict[str, StepResult],
+        references: dict,
+        recorded: dict,
+        recorded_reference: dict,
+        fallback: StepResult | None = None,
+        cell_errors: dict[str, ErrorRecord] | None = None,
+    ):
         self.probes = probes
         self.cell_errors = cell_errors or {}
         self.fallback = fallback  # what every probe gives when none could run (an unreadable notebook)
@@ -106,8 +119,10 @@ class GradingPlugin:
             if result.status == StepStatus.OK:
                 return result.value
             status = {StepStatus.FAILED: TestStatus.FAILED, StepStatus.TIMEOUT: TestStatus.TIMEOUT}.get(
-                result.status, TestStatus.ERROR)
+                result.status, TestStatus.ERROR
+            )
             raise StudentCodeProblem(status, feedback_for(function, result, self.cell_errors.get(function)))
+
         return get
 
     @pytest.fixture
@@ -116,6 +131,7 @@ class GradingPlugin:
             if name not in self.references:
                 raise GraderBug(f"no reference result for {name!r}: run `python -m grader references build`")
             return self.references[name]
+
         return get
 
     @pytest.fixture
@@ -157,9 +173,21 @@ class GradingPlugin:
 
 
 def run_checks(checks: Path, plugin: GradingPlugin) -> list[TestReport]:
-    args = [str(checks), "-p", "no:cacheprovider", "--assert=plain", "--import-mode=importlib",
-            "-p", "no:terminal", "--rootdir", str(checks.parent.parent), "-c", str(Path(__file__).parent / "checks.ini"),
-            "-W", "ignore::DeprecationWarning"]
+    args = [
+        str(checks),
+        "-p",
+        "no:cacheprovider",
+        "--assert=plain",
+        "--import-mode=importlib",
+        "-p",
+        "no:terminal",
+        "--rootdir",
+        str(checks.parent.parent),
+        "-c",
+        str(Path(__file__).parent / "checks.ini"),
+        "-W",
+        "ignore::DeprecationWarning",
+    ]
     code = pytest.main(args, plugins=[plugin])
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         raise GraderBug(f"the hidden checks of {checks.parent.name} could not run (pytest exit code {int(code)})")

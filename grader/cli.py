@@ -1,4 +1,5 @@
-"""Command line: `python -m grader grade|references ...` (see COURSE.md for the contract)."""
+"""Command line: `python -m grader grade|references ...` (docs/contract.md is the contract)."""
+
 from __future__ import annotations
 
 import argparse
@@ -11,32 +12,66 @@ from .sandbox.limits import Limits
 
 
 def _limits(args) -> Limits:
-    return Limits(probe_seconds=args.test_timeout, submission_seconds=args.submission_timeout,
-                  memory_bytes=int(args.memory_gib * (1 << 30)))
+    return Limits(
+        probe_seconds=args.test_timeout,
+        submission_seconds=args.submission_timeout,
+        memory_bytes=int(args.memory_gib * (1 << 30)),
+        cell_cpu_seconds=args.cell_cpu,
+    )
 
 
 def _add_sandbox_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--sandbox", choices=("auto", "bubblewrap", "none"), default="auto",
-                        help="confinement of student code (auto: bubblewrap when installed)")
-    parser.add_argument("--test-timeout", type=float, default=Limits.probe_seconds, metavar="S",
-                        help="wall-time limit of one test, seconds (default %(default)s)")
-    parser.add_argument("--submission-timeout", type=float, default=Limits.submission_seconds, metavar="S",
-                        help="wall-time limit of one submission, seconds (default %(default)s)")
-    parser.add_argument("--memory-gib", type=float, default=Limits.memory_bytes / (1 << 30), metavar="G",
-                        help="memory limit of one submission, GiB (default %(default)s)")
+    parser.add_argument(
+        "--sandbox",
+        choices=("auto", "bubblewrap", "none"),
+        default="auto",
+        help="confinement of student code (auto: bubblewrap when installed)",
+    )
+    parser.add_argument(
+        "--test-timeout",
+        type=float,
+        default=Limits.probe_seconds,
+        metavar="S",
+        help="wall-time limit of one test, seconds (default %(default)s)",
+    )
+    parser.add_argument(
+        "--cell-cpu",
+        type=float,
+        default=Limits.cell_cpu_seconds,
+        metavar="S",
+        help="with --execute: CPU-time limit of one notebook cell, seconds, all its threads together "
+        "(default %(default)s; CPU time, so that a busy machine costs no points)",
+    )
+    parser.add_argument(
+        "--submission-timeout",
+        type=float,
+        default=Limits.submission_seconds,
+        metavar="S",
+        help="wall-time limit of one submission, seconds (default %(default)s)",
+    )
+    parser.add_argument(
+        "--memory-gib",
+        type=float,
+        default=Limits.memory_bytes / (1 << 30),
+        metavar="G",
+        help="memory limit of one submission, GiB (default %(default)s)",
+    )
 
 
 def _add_gradebook_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", help="nbgrader gradebook URL (default: sqlite gradebook.db in the course; "
-                                     "postgresql://... for a shared one)")
+    parser.add_argument(
+        "--db",
+        help="nbgrader gradebook URL (default: sqlite gradebook.db in the course; postgresql://... for a shared one)",
+    )
     parser.add_argument("--no-gradebook", action="store_true", help="write reports and scores.csv only")
 
 
 def cmd_grade(args) -> int:
     from .grading import grade
 
-    report = grade(Path(args.notebook), args.assignment, execute=args.execute, limits=_limits(args),
-                   isolation=args.sandbox)
+    report = grade(
+        Path(args.notebook), args.assignment, execute=args.execute, limits=_limits(args), isolation=args.sandbox
+    )
     if args.json:
         reports.write_json(report, Path(args.json))
     if args.html:
@@ -64,15 +99,30 @@ def cmd_grade_all(args) -> int:
     from .batch import grade_all, merge, table
     from .gradebook import default_url
 
-    statuses = grade_all(Path(args.directory), workers=args.workers, out=Path(args.out), force=args.force,
-                         execute=args.execute, limits=_limits(args), isolation=args.sandbox, shard=args.shard)
+    statuses = grade_all(
+        Path(args.directory),
+        workers=args.workers,
+        out=Path(args.out),
+        force=args.force,
+        execute=args.execute,
+        limits=_limits(args),
+        isolation=args.sandbox,
+        shard=args.shard,
+    )
     if args.shard != (0, 1):
-        print(f"shard {args.shard[0]}/{args.shard[1]}: {len(statuses)} submissions; run `python -m grader merge` after all shards")
+        print(
+            f"shard {args.shard[0]}/{args.shard[1]}: {len(statuses)} submissions; "
+            "run `python -m grader merge` after all shards"
+        )
         return 0
-    rows = merge(Path(args.directory), Path(args.out), None if args.no_gradebook else (args.db or default_url()), statuses)
+    rows = merge(
+        Path(args.directory), Path(args.out), None if args.no_gradebook else (args.db or default_url()), statuses
+    )
     print(table(rows))
-    print(f"reports and feedback.html in {args.out}/<student>/<assignment>/, scores in {args.out}/scores.csv"
-          + ("" if args.no_gradebook else f", gradebook {args.db or default_url()}"))
+    print(
+        f"reports and feedback.html in {args.out}/<student>/<assignment>/, scores in {args.out}/scores.csv"
+        + ("" if args.no_gradebook else f", gradebook {args.db or default_url()}")
+    )
     return 0
 
 
@@ -97,10 +147,15 @@ def cmd_gradescope(args) -> int:
     from . import gradescope
 
     if args.action == "build":
-        print(f"wrote {gradescope.build(args.assignment, Path(args.out))}: upload it as the autograder of {args.assignment}")
+        print(
+            f"wrote {gradescope.build(args.assignment, Path(args.out))}: "
+            f"upload it as the autograder of {args.assignment}"
+        )
     else:
         payload = gradescope.run(args.assignment, Path(args.root))
-        print(f"{payload['score']:g}/{payload['max_score']:g} written to {Path(args.root) / 'results' / 'results.json'}")
+        print(
+            f"{payload['score']:g}/{payload['max_score']:g} written to {Path(args.root) / 'results' / 'results.json'}"
+        )
     return 0
 
 
@@ -135,8 +190,13 @@ def parser() -> argparse.ArgumentParser:
     many.add_argument("--out", default="autograded", help="where reports and scores.csv go (default autograded)")
     many.add_argument("--force", action="store_true", help="grade again even if a notebook is unchanged")
     many.add_argument("--execute", action="store_true", help="re-run each notebook in the sandbox first")
-    many.add_argument("--shard", type=_shard, default=(0, 1), metavar="K/N",
-                      help="grade only every N-th submission from the K-th (cluster job arrays); then run merge")
+    many.add_argument(
+        "--shard",
+        type=_shard,
+        default=(0, 1),
+        metavar="K/N",
+        help="grade only every N-th submission from the K-th (cluster job arrays); then run merge",
+    )
     _add_gradebook_options(many)
     _add_sandbox_options(many)
     many.set_defaults(run=cmd_grade_all)
@@ -151,8 +211,13 @@ def parser() -> argparse.ArgumentParser:
     examples_sub = examples.add_subparsers(dest="action", required=True)
     build_examples = examples_sub.add_parser("build", help="write submitted/{solution,untouched,partial}/")
     build_examples.add_argument("--assignment", required=True, choices=course.known())
-    build_examples.add_argument("--students", nargs="+", default=["solution", "untouched", "partial"],
-                                choices=["solution", "untouched", "partial"], help="which examples (default: all)")
+    build_examples.add_argument(
+        "--students",
+        nargs="+",
+        default=["solution", "untouched", "partial"],
+        choices=["solution", "untouched", "partial"],
+        help="which examples (default: all)",
+    )
     build_examples.set_defaults(run=cmd_examples)
 
     scope = sub.add_parser("gradescope", help="Gradescope autograder bundle and runner")

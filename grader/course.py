@@ -1,10 +1,12 @@
 """What the grader knows of the course and its assignments, read from trusted files only.
 
-The course folder (`root()`) holds source/ and release/. The released notebook (release/<id>/<id>.ipynb) fixes the graded cells, the
-points of each test cell, the locked cells and the setup code. The hidden checks
+The course folder (`root()`) holds source/ and release/. The released notebook
+(release/<id>/<id>.ipynb) fixes the graded cells, the points of each test cell,
+the locked cells and the setup code. The hidden checks
 and the probes live in grader/assignments/<id>/, the reference results in
 grader/references/. A submission's own copy of any of this is never trusted.
 """
+
 from __future__ import annotations
 
 import os
@@ -32,7 +34,7 @@ class Assignment:
     id: str
     release: notebook.Notebook
     setup: str
-    graded: list[str]             # grade ids of the solution cells, in notebook order
+    graded: list[str]  # grade ids of the solution cells, in notebook order
     test_points: dict[str, float]  # grade id of each autograded test cell -> its points
     locked: dict[str, notebook.Cell]
 

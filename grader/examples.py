@@ -5,6 +5,7 @@
 - `build`: writes submitted/{solution,untouched,partial}/<id>/<id>.ipynb, executed
   as a student would have left them, for `make demo`.
 """
+
 from __future__ import annotations
 
 import copy
@@ -23,6 +24,7 @@ SOLUTION_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.MU
 @dataclass(frozen=True)
 class Mutant:
     """A realistic bug: in the cell `function`, `old` becomes `new`; the checks named in `fails` must catch it."""
+
     name: str
     function: str
     old: str
@@ -33,6 +35,7 @@ class Mutant:
 @dataclass(frozen=True)
 class Partial:
     """A plausible half-done student: some bugs, some functions not attempted."""
+
     mutants: tuple[str, ...]
     unimplemented: tuple[str, ...] = field(default_factory=tuple)
 
@@ -50,8 +53,11 @@ def answer(source_cell_text: str) -> str:
 def solved(assignment_id: str) -> nbformat.NotebookNode:
     spec = course.load(assignment_id)
     source = nbformat.read(spec.source_notebook, as_version=4)
-    answers = {c.metadata.get("nbgrader", {}).get("grade_id"): answer(c.source) for c in source.cells
-               if c.metadata.get("nbgrader", {}).get("solution")}
+    answers = {
+        c.metadata.get("nbgrader", {}).get("grade_id"): answer(c.source)
+        for c in source.cells
+        if c.metadata.get("nbgrader", {}).get("solution")
+    }
     notebook = nbformat.read(spec.release_notebook, as_version=4)
     for cell in notebook.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
@@ -89,8 +95,13 @@ def execute(notebook: nbformat.NotebookNode, directory: Path) -> nbformat.Notebo
     from nbclient import NotebookClient
 
     notebook = copy.deepcopy(notebook)
-    NotebookClient(notebook, timeout=900, allow_errors=True, kernel_name="python3",
-                   resources={"metadata": {"path": str(directory)}}).execute()
+    NotebookClient(
+        notebook,
+        timeout=900,
+        allow_errors=True,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(directory)}},
+    ).execute()
     return notebook
 
 
@@ -106,8 +117,11 @@ def build(assignment_id: str, root: Path, students=STUDENTS) -> list[Path]:
     by_name = {m.name: m for m in mutants}
     half_done = unanswered(mutated(solution, [by_name[n] for n in partial.mutants]), partial.unimplemented, release)
     written = []
-    for student, notebook, run in (("solution", solution, True), ("untouched", release, False),
-                                   ("partial", half_done, True)):
+    for student, notebook, run in (
+        ("solution", solution, True),
+        ("untouched", release, False),
+        ("partial", half_done, True),
+    ):
         if student not in students:
             continue
         out = root / "submitted" / student / assignment_id / f"{assignment_id}.ipynb"

@@ -3,6 +3,7 @@
 It shows each test's result and the feedback written for students; the hidden
 tests' code, inputs and reference values never appear (only what the feedback
 strings themselves say)."""
+
 from __future__ import annotations
 
 import html
@@ -21,30 +22,40 @@ text-align: left; vertical-align: top; } .passed { color: #17692f; } .failed, .e
 
 def render(report: Report, student: str = "") -> str:
     e = html.escape
-    by_function: "OrderedDict[str, list]" = OrderedDict()
+    by_function: OrderedDict[str, list] = OrderedDict()
     for test in report.tests:
         by_function.setdefault(test.function, []).append(test)
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{e(report.assignment or '')} feedback</title>",
-             f"<style>{STYLE}</style></head><body>",
-             f"<h1>{e(report.assignment or 'Submission')}{' · ' + e(student) if student else ''}</h1>",
-             f"<p class='score'>{report.score:g} / {report.max_score:g} points ({percent(report):.0f}%)</p>"]
+    parts = [
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{e(report.assignment or '')} feedback</title>",
+        f"<style>{STYLE}</style></head><body>",
+        f"<h1>{e(report.assignment or 'Submission')}{' · ' + e(student) if student else ''}</h1>",
+        f"<p class='score'>{report.score:g} / {report.max_score:g} points ({percent(report):.0f}%)</p>",
+    ]
     for error in report.errors:
         parts.append(f"<p class='error'>{e(error)}</p>")
     parts += _execution(report)
     points = report.points_by_function()
     for function, tests in by_function.items():
         earned, worth = points[function]
-        parts.append(f"<h2><code>{e(function)}</code> · {earned:g} / {worth:g}</h2><table>"
-                     "<tr><th>check</th><th>points</th><th>result</th><th>what to do</th></tr>")
+        parts.append(
+            f"<h2><code>{e(function)}</code> · {earned:g} / {worth:g}</h2><table>"
+            "<tr><th>check</th><th>points</th><th>result</th><th>what to do</th></tr>"
+        )
         for t in tests:
-            parts.append(f"<tr><td>{e(t.name.replace('_', ' '))}</td><td>{t.points:g} / {t.max_points:g}</td>"
-                         f"<td class='{e(t.status)}'>{e(t.status)}</td><td>{e(t.feedback)}</td></tr>")
+            parts.append(
+                f"<tr><td>{e(t.name.replace('_', ' '))}</td><td>{t.points:g} / {t.max_points:g}</td>"
+                f"<td class='{e(t.status)}'>{e(t.status)}</td><td>{e(t.feedback)}</td></tr>"
+            )
         parts.append("</table>")
     if report.tamper:
         parts.append("<h2>Changes the grader noticed</h2><ul>")
-        parts += [f"<li>{e(f['kind'].replace('_', ' '))} in {e(f['cell'])}: {e(f['detail'])}</li>" for f in report.tamper]
+        parts += [
+            f"<li>{e(f['kind'].replace('_', ' '))} in {e(f['cell'])}: {e(f['detail'])}</li>" for f in report.tamper
+        ]
         parts.append("</ul>")
-    parts.append(f"<p class='note'>notebook sha256 {e(str(report.notebook_sha256))} · grader {e(report.grader_version)}</p>")
+    parts.append(
+        f"<p class='note'>notebook sha256 {e(str(report.notebook_sha256))} · grader {e(report.grader_version)}</p>"
+    )
     parts.append("</body></html>")
     return "\n".join(parts)
 
@@ -57,9 +68,11 @@ def _execution(report: Report) -> list[str]:
     e = html.escape
     parts = ["<h2>Your notebook, run again by the grader</h2>"]
     if run.status == ExecutionStatus.STOPPED:
-        parts.append(f"<p class='failed'>{e(run.cell or '')} was stopped: {e(run.reason or '')}. The cells after it "
-                     "did not run, so their results could not be graded. Make that cell cheaper (fewer steps, "
-                     "a smaller model or data set) or look for an endless loop.</p>")
+        parts.append(
+            f"<p class='failed'>{e(run.cell or '')} was stopped: {e(run.reason or '')}. The cells after it "
+            "did not run, so their results could not be graded. Make that cell cheaper (fewer steps, "
+            "a smaller model or data set) or look for an endless loop.</p>"
+        )
     elif run.status == ExecutionStatus.FAILED:
         parts.append(f"<p class='failed'>{e(run.reason or '')}</p>")
     else:

@@ -6,6 +6,7 @@ Each graded function's points go to the auto score of its test cell
 its notebook and cells are taken from the released notebook when the gradebook
 does not know them yet (no `nbgrader generate_assignment` run against it).
 """
+
 from __future__ import annotations
 
 import os

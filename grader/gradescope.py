@@ -6,6 +6,7 @@ solutions in source/) with Gradescope's two scripts: setup.sh installs the
 environment once per image, run_autograder grades /autograder/submission/ and
 writes /autograder/results/results.json.
 """
+
 from __future__ import annotations
 
 import json
@@ -42,13 +43,26 @@ INCLUDED = ("grader", "transfer_course", "requirements.txt", "requirements-nodep
 
 def results(report: Report) -> dict:
     """Gradescope's results.json: one entry per hidden test, feedback as its output."""
-    tests = [{"name": f"{t.function}: {t.name}", "score": t.points, "max_score": t.max_points,
-              "status": "passed" if t.status == TestStatus.PASSED else "failed",
-              "output": t.feedback or "passed", "visibility": "visible"} for t in report.tests]
+    tests = [
+        {
+            "name": f"{t.function}: {t.name}",
+            "score": t.points,
+            "max_score": t.max_points,
+            "status": "passed" if t.status == TestStatus.PASSED else "failed",
+            "output": t.feedback or "passed",
+            "visibility": "visible",
+        }
+        for t in report.tests
+    ]
     notes = report.errors + report.warnings + [f"{f['kind']} in {f['cell']}: {f['detail']}" for f in report.tamper]
-    return {"score": report.score, "max_score": report.max_score, "tests": tests,
-            "output": "\n".join(notes) or f"{report.score:g}/{report.max_score:g}",
-            "visibility": "visible", "stdout_visibility": "hidden"}
+    return {
+        "score": report.score,
+        "max_score": report.max_score,
+        "tests": tests,
+        "output": "\n".join(notes) or f"{report.score:g}/{report.max_score:g}",
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+    }
 
 
 def run(assignment_id: str, root: Path) -> dict:

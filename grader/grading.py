@@ -6,6 +6,7 @@ A stage that finds the submission unusable (unreadable file, unknown assignment)
 says why in the report and ends the pipeline; every problem of the submission ends
 up in the report, not in an exception.
 """
+
 from __future__ import annotations
 
 import time
@@ -33,6 +34,7 @@ class Options:
 @dataclass
 class Grading:
     """What the stages know so far about one submission."""
+
     path: Path
     hint: str | None
     options: Options
@@ -79,8 +81,9 @@ def run_in_sandbox(g: Grading) -> None:
         g.report.warnings += sandbox.warnings()
         if options.execute:
             _record_execution(g, execute_notebook(sandbox, g.submission.text()))
-        g.probes = run_probes(sandbox, setup=g.spec.setup, cells=g.spec.graded_cells(g.submission),
-                              probes=g.spec.probes)
+        g.probes = run_probes(
+            sandbox, setup=g.spec.setup, cells=g.spec.graded_cells(g.submission), probes=g.spec.probes
+        )
     g.report.warnings += g.probes.warnings
     g.findings += tamper.runtime_findings(g.probes.patched)
 
@@ -91,8 +94,9 @@ def _record_execution(g: Grading, run: NotebookRun) -> None:
     raised = notebook.raised_errors(executed) if executed else []
     if run.stopped:
         execution = Execution(ExecutionStatus.STOPPED, run.stopped.cell, run.stopped.limit, run.stopped.reason, raised)
-        g.report.warnings.append(f"--execute: {run.stopped.cell} was stopped: {run.stopped.reason}; "
-                                 "the cells after it did not run")
+        g.report.warnings.append(
+            f"--execute: {run.stopped.cell} was stopped: {run.stopped.reason}; the cells after it did not run"
+        )
     elif run.problem:
         execution = Execution(ExecutionStatus.FAILED, reason=run.problem, raised=raised)
         g.report.warnings.append(f"--execute: {run.problem}")
@@ -128,20 +132,33 @@ def verify_points(g: Grading) -> None:
     """The hidden tests of a function must be worth what its public test cell says, or totals drift."""
     for function, (_, points) in g.report.points_by_function().items():
         if abs(points - g.spec.points_of(function)) > 1e-9:
-            g.report.errors.append(f"grader configuration: hidden tests of {function} are worth {points:g}, "
-                                   f"its test cell {course.test_cell_id(function)} {g.spec.points_of(function):g}")
+            g.report.errors.append(
+                f"grader configuration: hidden tests of {function} are worth {points:g}, "
+                f"its test cell {course.test_cell_id(function)} {g.spec.points_of(function):g}"
+            )
             g.report.grader_failure = "the hidden tests' points do not match the notebook's test cells"
 
 
 PIPELINE = [read, identify, inspect, run_in_sandbox, check, void_tampered, verify_points]
 
 
-def grade(path: Path, assignment_id: str | None = None, *, execute: bool = False, limits: Limits = Limits(),
-          isolation: str = "auto", threads: int | None = None) -> Report:
+def grade(
+    path: Path,
+    assignment_id: str | None = None,
+    *,
+    execute: bool = False,
+    limits: Limits = Limits(),
+    isolation: str = "auto",
+    threads: int | None = None,
+) -> Report:
     """Grade one notebook."""
     started = time.monotonic()
-    g = Grading(Path(path), assignment_id, Options(execute, limits, isolation, threads),
-                Report(assignment_id, None, executed=execute))
+    g = Grading(
+        Path(path),
+        assignment_id,
+        Options(execute, limits, isolation, threads),
+        Report(assignment_id, None, executed=execute),
+    )
     for stage in PIPELINE:
         stage(g)
         if g.done:
@@ -157,8 +174,9 @@ def _grade_unreadable(report: Report, assignment_id: str, message: str) -> Repor
     spec = course.load(assignment_id)
     report.assignment = spec.id
     ref_probes, ref_experiments, report.reference = references.load(spec.id)
-    unavailable = StepResult(StepStatus.MISSING, None,
-                             ErrorRecord(ErrorType.SUBMISSION, f"the notebook could not be read: {message}"))
+    unavailable = StepResult(
+        StepStatus.MISSING, None, ErrorRecord(ErrorType.SUBMISSION, f"the notebook could not be read: {message}")
+    )
     for test in run_checks(spec.checks, GradingPlugin({}, ref_probes, {}, ref_experiments, fallback=unavailable)):
         test.points, test.status, test.feedback = 0.0, TestStatus.ERROR, f"the notebook could not be read: {message}"
         report.tests.append(test)

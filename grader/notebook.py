@@ -4,6 +4,7 @@ A submission may be anything: not UTF-8, not JSON, an old format, huge. Every
 such problem becomes a `NotebookError` whose message tells the student what to
 do, never a traceback.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -60,8 +61,10 @@ def read(path: Path) -> Notebook:
     except OSError as exc:
         raise NotebookError(f"cannot read {path}: {exc.strerror}") from None
     if size > MAX_BYTES:
-        raise NotebookError(f"the notebook is {size >> 20} MiB, over the limit of {MAX_BYTES >> 20} MiB: "
-                            "clear large outputs (Kernel > Restart & Clear Output) and save again")
+        raise NotebookError(
+            f"the notebook is {size >> 20} MiB, over the limit of {MAX_BYTES >> 20} MiB: "
+            "clear large outputs (Kernel > Restart & Clear Output) and save again"
+        )
     raw = path.read_bytes()
     return parse(raw, path)
 
@@ -73,13 +76,17 @@ def parse(raw: bytes, path: Path) -> Notebook:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise NotebookError(f"the notebook is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}): "
-                            "submit the .ipynb file Jupyter saved, not a copy edited elsewhere") from None
+        raise NotebookError(
+            f"the notebook is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}): "
+            "submit the .ipynb file Jupyter saved, not a copy edited elsewhere"
+        ) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise NotebookError(f"the notebook is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}): "
-                            "it was damaged; download it again from Jupyter") from None
+        raise NotebookError(
+            f"the notebook is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}): "
+            "it was damaged; download it again from Jupyter"
+        ) from None
     if not isinstance(data, dict) or "nbformat" not in data:
         raise NotebookError("the file is JSON but not a Jupyter notebook (no 'nbformat' field)")
     major = data.get("nbformat")
@@ -92,8 +99,10 @@ def parse(raw: bytes, path: Path) -> Notebook:
         try:
             data = json.loads(nbformat.writes(nbformat.reads(text, as_version=4)))
         except Exception as exc:  # nbformat raises many kinds on malformed content
-            raise NotebookError(f"the format-3 notebook could not be converted ({type(exc).__name__}: "
-                                f"{str(exc)[:200]}): open and save it with Jupyter 4 or later") from None
+            raise NotebookError(
+                f"the format-3 notebook could not be converted ({type(exc).__name__}: "
+                f"{str(exc)[:200]}): open and save it with Jupyter 4 or later"
+            ) from None
     if not isinstance(data.get("cells", []), list):
         raise NotebookError("the notebook's structure is damaged ('cells' is not a list)")
     cells = []
@@ -119,7 +128,11 @@ def recorded_results(notebook: Notebook) -> dict[str, dict]:
                     payload = json.loads(payload)
                 except json.JSONDecodeError:
                     continue
-            if isinstance(payload, dict) and isinstance(payload.get("name"), str) and isinstance(payload.get("values"), dict):
+            if (
+                isinstance(payload, dict)
+                and isinstance(payload.get("name"), str)
+                and isinstance(payload.get("values"), dict)
+            ):
                 found[payload["name"]] = payload["values"]
     return found
 

@@ -7,6 +7,7 @@ tensors), with provenance: device, library versions, seed, source hash.
 References are meant to be built on a GPU (`--device cuda`); checks compare a
 CPU submission with them under tolerances stated next to each check.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -39,13 +40,15 @@ def _paths(assignment_id: str) -> tuple[Path, Path]:
     return REFERENCES_DIR / f"{assignment_id}.json", REFERENCES_DIR / f"{assignment_id}.safetensors"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load(assignment_id: str) -> tuple[dict, dict, dict]:
     """(probe results by name, experiment results by name, provenance)."""
     meta_path, tensor_path = _paths(assignment_id)
     if not meta_path.exists():
-        raise MissingReferences(f"no reference results for {assignment_id}: "
-                                f"run `python -m grader references build --assignment {assignment_id}`")
+        raise MissingReferences(
+            f"no reference results for {assignment_id}: "
+            f"run `python -m grader references build --assignment {assignment_id}`"
+        )
     meta = json.loads(meta_path.read_text())
     payload = tensor_path.read_bytes() if tensor_path.exists() else b""
     return decode(meta["probes"], payload), meta.get("experiments", {}), meta["provenance"]
@@ -57,17 +60,27 @@ def run_notebook_as_script(path: Path, device: str, timeout: float = 3600) -> di
     No Jupyter kernel is needed, so references can be built on machines that only
     have torch and the course's libraries (a rented GPU)."""
     source = notebook.read(path)
-    prelude = ("import torch\n"
-               "torch.backends.cuda.matmul.allow_tf32 = False  # full float32, as on the CPU\n"
-               "torch.backends.cudnn.allow_tf32 = False\n")
+    prelude = (
+        "import torch\n"
+        "torch.backends.cuda.matmul.allow_tf32 = False  # full float32, as on the CPU\n"
+        "torch.backends.cudnn.allow_tf32 = False\n"
+    )
     code = "\n\n".join(notebook.code_without_magics(c.source) for c in source.cells if c.cell_type == "code")
     with tempfile.TemporaryDirectory(prefix="reference-run-") as tmp:
         script, results = Path(tmp) / "notebook.py", Path(tmp) / "results.jsonl"
         script.write_text(prelude + code)
-        env = dict(os.environ, TL_RESULTS_FILE=str(results), TL_DEVICE=device, MPLBACKEND="Agg",
-                   HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", PYTHONHASHSEED=str(SEED))
-        done = subprocess.run([sys.executable, str(script)], cwd=tmp, env=env, capture_output=True, text=True,
-                              timeout=timeout)
+        env = dict(
+            os.environ,
+            TL_RESULTS_FILE=str(results),
+            TL_DEVICE=device,
+            MPLBACKEND="Agg",
+            HF_HUB_OFFLINE="1",
+            TRANSFORMERS_OFFLINE="1",
+            PYTHONHASHSEED=str(SEED),
+        )
+        done = subprocess.run(
+            [sys.executable, str(script)], cwd=tmp, env=env, capture_output=True, text=True, timeout=timeout
+        )
         if done.returncode != 0:
             raise RuntimeError(f"the source notebook of {path.parent.name} failed as a script:\n{done.stderr[-3000:]}")
         recorded = {}
@@ -93,8 +106,12 @@ def build(assignment: Assignment, device: str, *, experiments: bool = True) -> d
 
     source = notebook.read(assignment.source_notebook)
     with Sandbox(isolation="none", trusted=True, device=device) as sandbox:
-        run = run_probes(sandbox, setup=assignment.setup, cells=assignment.graded_cells(source, require_all=True),
-                         probes=assignment.probes)
+        run = run_probes(
+            sandbox,
+            setup=assignment.setup,
+            cells=assignment.graded_cells(source, require_all=True),
+            probes=assignment.probes,
+        )
     broken = {name: r.error for name, r in run.probes.items() if r.status != StepStatus.OK}
     if broken or run.cell_errors:
         raise RuntimeError(f"the solution of {assignment.id} fails its own probes: {broken or run.cell_errors}")
@@ -104,15 +121,22 @@ def build(assignment: Assignment, device: str, *, experiments: bool = True) -> d
         _, recorded, previous = load(assignment.id)
         experiments_device = previous.get("experiments_device", previous["device"])
     provenance = {
-        "device": device_name(device), "device_type": device.split(":")[0], "experiments_device": experiments_device,
+        "device": device_name(device),
+        "device_type": device.split(":")[0],
+        "experiments_device": experiments_device,
         "torch": torch.__version__,
-        "timm": timm.__version__, "transformers": transformers.__version__, "python": platform.python_version(),
-        "seed": SEED, "source_sha256": hashlib.sha256(assignment.source_notebook.read_bytes()).hexdigest(),
-        "built": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "timm": timm.__version__,
+        "transformers": transformers.__version__,
+        "python": platform.python_version(),
+        "seed": SEED,
+        "source_sha256": hashlib.sha256(assignment.source_notebook.read_bytes()).hexdigest(),
+        "built": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     }
     data, payload = encode({name: r.value for name, r in run.probes.items()})
     meta_path, tensor_path = _paths(assignment.id)
     write_atomically(tensor_path, payload)
-    write_atomically(meta_path, json.dumps({"provenance": provenance, "probes": data, "experiments": recorded}, indent=1))
+    write_atomically(
+        meta_path, json.dumps({"provenance": provenance, "probes": data, "experiments": recorded}, indent=1)
+    )
     load.cache_clear()
     return provenance

@@ -1,4 +1,5 @@
 """The grading report: the JSON of the contract, and the table people read."""
+
 from __future__ import annotations
 
 import json
@@ -39,6 +40,7 @@ class ExecutionStatus(StrEnum):
 @dataclass
 class Execution:
     """How a run of the whole notebook (`--execute`) ended."""
+
     status: ExecutionStatus
     cell: str | None = None  # where a limit stopped it
     limit: str | None = None  # which limit ("CPU time per cell", ...)
@@ -84,8 +86,11 @@ class Report:
         data = dict(data)
         tests = [TestReport(**{k: t[k] for k in TestReport.__dataclass_fields__}) for t in data.pop("tests", [])]
         execution = data.pop("execution", None)
-        execution = Execution(**{k: v for k, v in execution.items() if k in Execution.__dataclass_fields__}) \
-            if isinstance(execution, dict) else None
+        execution = (
+            Execution(**{k: v for k, v in execution.items() if k in Execution.__dataclass_fields__})
+            if isinstance(execution, dict)
+            else None
+        )
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__}, tests=tests, execution=execution)
 
 
@@ -129,8 +134,10 @@ def table(report: Report, width: int = 110) -> str:
         lines.append(f"{'test':<{name_w}}  {'points':>9}  {'status':<7}  feedback")
         for t in report.tests:
             pts = f"{t.points:g}/{t.max_points:g}"
-            lines.append(f"{_cut(t.name, name_w):<{name_w}}  {pts:>9}  {t.status:<7}  "
-                         f"{_cut(t.feedback, max(width - name_w - 24, 30))}")
+            lines.append(
+                f"{_cut(t.name, name_w):<{name_w}}  {pts:>9}  {t.status:<7}  "
+                f"{_cut(t.feedback, max(width - name_w - 24, 30))}"
+            )
     lines += notes(report)
     lines.append(f"TOTAL {report.score:g}/{report.max_score:g} ({percent(report):.0f}%)")
     return "\n".join(lines)
@@ -138,8 +145,12 @@ def table(report: Report, width: int = 110) -> str:
 
 def markdown(report: Report) -> str:
     """The table as GitHub-flavoured Markdown (a CI job summary)."""
-    lines = [f"### {report.assignment}: {report.score:g}/{report.max_score:g} ({percent(report):.0f}%)", "",
-             "| function | check | points | status | feedback |", "| --- | --- | --- | --- | --- |"]
+    lines = [
+        f"### {report.assignment}: {report.score:g}/{report.max_score:g} ({percent(report):.0f}%)",
+        "",
+        "| function | check | points | status | feedback |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     for t in report.tests:
         feedback = " ".join(t.feedback.split()).replace("|", "\\|")
         lines.append(f"| `{t.function}` | {t.name} | {t.points:g}/{t.max_points:g} | {t.status} | {feedback} |")

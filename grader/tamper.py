@@ -12,6 +12,7 @@ graded functions whose tests it voids:
 - replacing what the grader's worker uses to run probes and send results back
   voids the tests of the function during whose cell or probe it happened.
 """
+
 from __future__ import annotations
 
 import ast
@@ -22,8 +23,21 @@ from .course import Assignment
 from .notebook import Notebook
 
 EXPERIMENT = "experiment"
-PROTECTED_MODULES = {"torch", "numpy", "builtins", "timm", "torchvision", "transformers", "peft", "sklearn",
-                     "transfer_course", "math", "random", "os", "sys"}
+PROTECTED_MODULES = {
+    "torch",
+    "numpy",
+    "builtins",
+    "timm",
+    "torchvision",
+    "transformers",
+    "peft",
+    "sklearn",
+    "transfer_course",
+    "math",
+    "random",
+    "os",
+    "sys",
+}
 METADATA_KEYS = ("grade", "solution", "locked", "points", "task")
 GRADER_PREFIX = "grader: "  # how the worker names its own machinery in what it reports replaced
 
@@ -94,46 +108,78 @@ def _defined_names(source: str) -> set[str]:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names.add(node.name)
         elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-            for target in (node.targets if isinstance(node, ast.Assign) else [node.target]):
+            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
                 names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             names.update((a.asname or a.name).split(".")[0] for a in node.names)
     return names
 
 
-def inspect(submission: Notebook, assignment: Assignment) -> list[Finding]:
-    findings: list[Finding] = []
-    submitted_ids = Counter(c.grade_id for c in submission.cells if c.grade_id)
-    for grade_id, count in submitted_ids.items():
-        if count > 1:
-            findings.append(Finding("duplicate_grade_id", grade_id,
-                                    f"{count} cells carry grade id {grade_id!r}; only the first is graded"))
-    known_ids = {c.grade_id for c in assignment.release.cells if c.grade_id}
-    for grade_id in submitted_ids:
-        if grade_id not in known_ids:
-            findings.append(Finding("unknown_grade_id", grade_id, f"grade id {grade_id!r} is not in the released notebook"))
+def duplicate_grade_ids(submission: Notebook, assignment: Assignment) -> list[Finding]:
+    counts = Counter(c.grade_id for c in submission.cells if c.grade_id)
+    return [
+        Finding("duplicate_grade_id", grade_id, f"{count} cells carry grade id {grade_id!r}; only the first is graded")
+        for grade_id, count in counts.items()
+        if count > 1
+    ]
 
+
+def unknown_grade_ids(submission: Notebook, assignment: Assignment) -> list[Finding]:
+    known = {c.grade_id for c in assignment.release.cells if c.grade_id}
+    found = dict.fromkeys(c.grade_id for c in submission.cells if c.grade_id and c.grade_id not in known)
+    return [
+        Finding("unknown_grade_id", grade_id, f"grade id {grade_id!r} is not in the released notebook")
+        for grade_id in found
+    ]
+
+
+def edited_locked_cells(submission: Notebook, assignment: Assignment) -> list[Finding]:
+    findings = []
     for grade_id, released in assignment.locked.items():
         cells = submission.with_grade_id(grade_id)
-        is_test = grade_id in assignment.test_points
-        voids = [] if is_test else [EXPERIMENT]
+        voids = [] if grade_id in assignment.test_points else [EXPERIMENT]
         if not cells:
             findings.append(Finding("locked_cell_deleted", grade_id, "a locked cell of the release is missing", voids))
         elif _normalise(cells[0].source) != _normalise(released.source):
             findings.append(Finding("locked_cell_modified", grade_id, "a locked cell differs from the release", voids))
+    return findings
 
+
+def changed_metadata(submission: Notebook, assignment: Assignment) -> list[Finding]:
+    findings = []
     for cell in assignment.release.cells:
-        grade_id = cell.grade_id
-        if grade_id is None:
-            continue
-        for submitted in submission.with_grade_id(grade_id)[:1]:
+        for submitted in submission.with_grade_id(cell.grade_id)[:1] if cell.grade_id else []:
             changed = [k for k in METADATA_KEYS if submitted.nbgrader.get(k) != cell.nbgrader.get(k)]
             if changed:
-                findings.append(Finding("metadata_changed", grade_id, "nbgrader metadata changed: " + ", ".join(
-                    f"{k} {cell.nbgrader.get(k)!r} -> {submitted.nbgrader.get(k)!r}" for k in changed)))
+                detail = ", ".join(f"{k} {cell.nbgrader.get(k)!r} -> {submitted.nbgrader.get(k)!r}" for k in changed)
+                findings.append(Finding("metadata_changed", cell.grade_id, f"nbgrader metadata changed: {detail}"))
+    return findings
 
+
+def _code_cells_with_owner(submission: Notebook, graded: set[str]):
+    """Each code cell, with the graded function it is the (first) cell of, if any, and a name for it."""
+    first = {gid: submission.with_grade_id(gid)[0].index for gid in graded if submission.with_grade_id(gid)}
+    for cell in submission.cells:
+        if cell.cell_type == "code":
+            own = cell.grade_id if cell.grade_id in graded and first.get(cell.grade_id) == cell.index else None
+            yield cell, own, own or cell.grade_id or f"cell {cell.index + 1}"
+
+
+def shadowing_cells(submission: Notebook, assignment: Assignment) -> list[Finding]:
     graded = set(assignment.graded)
-    first_graded = {gid: submission.with_grade_id(gid)[0].index for gid in graded if submission.with_grade_id(gid)}
+    return [
+        Finding(
+            "shadowed_function",
+            where,
+            f"redefines `{name}` outside its graded cell; the experiment may not have used the graded code",
+            [EXPERIMENT],
+        )
+        for cell, own, where in _code_cells_with_owner(submission, graded)
+        for name in sorted(_defined_names(cell.source) & graded - {own})
+    ]
+
+
+def monkeypatching_cells(submission: Notebook, assignment: Assignment) -> list[Finding]:
     aliases = set()
     for cell in submission.cells:
         if cell.cell_type == "code":
@@ -141,18 +187,26 @@ def inspect(submission: Notebook, assignment: Assignment) -> list[Finding]:
                 aliases |= _module_aliases(ast.parse(cell.source))
             except SyntaxError:
                 pass
-    for cell in submission.cells:
-        if cell.cell_type != "code":
-            continue
-        own = cell.grade_id if cell.grade_id in graded and first_graded.get(cell.grade_id) == cell.index else None
-        where = own or cell.grade_id or f"cell {cell.index + 1}"
-        for name in sorted(_defined_names(cell.source) & graded - {own}):
-            findings.append(Finding("shadowed_function", where,
-                                    f"redefines `{name}` outside its graded cell; the experiment may not have used the graded code",
-                                    [EXPERIMENT]))
-        for patch in monkeypatches(cell.source, aliases):
-            findings.append(Finding("monkeypatch", where, f"replaces library code ({patch})", [own] if own else [EXPERIMENT]))
-    return findings
+    return [
+        Finding("monkeypatch", where, f"replaces library code ({patch})", [own] if own else [EXPERIMENT])
+        for cell, own, where in _code_cells_with_owner(submission, set(assignment.graded))
+        for patch in monkeypatches(cell.source, aliases)
+    ]
+
+
+# What `inspect` looks for, in order: each entry one kind of change, (submission, assignment) -> findings.
+INSPECTIONS = [
+    duplicate_grade_ids,
+    unknown_grade_ids,
+    edited_locked_cells,
+    changed_metadata,
+    shadowing_cells,
+    monkeypatching_cells,
+]
+
+
+def inspect(submission: Notebook, assignment: Assignment) -> list[Finding]:
+    return [finding for inspection in INSPECTIONS for finding in inspection(submission, assignment)]
 
 
 def runtime_findings(patched: dict[str, list[str]]) -> list[Finding]:
@@ -164,8 +218,9 @@ def runtime_findings(patched: dict[str, list[str]]) -> list[Finding]:
         ours = sorted({n.removeprefix(GRADER_PREFIX) for n in names if n.startswith(GRADER_PREFIX)})
         libraries = sorted({n for n in names if not n.startswith(GRADER_PREFIX)})
         if ours:
-            findings.append(Finding("grader_tampering", step, f"replaced the grader's own code: {', '.join(ours)}",
-                                    [function]))
+            findings.append(
+                Finding("grader_tampering", step, f"replaced the grader's own code: {', '.join(ours)}", [function])
+            )
         if libraries:
             findings.append(Finding("monkeypatch", step, f"replaced at run time: {', '.join(libraries)}", [function]))
     return findings

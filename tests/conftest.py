@@ -1,4 +1,5 @@
 """Shared fixtures: the course root, the assignments, graded example submissions."""
+
 import os
 import shutil
 from pathlib import Path
@@ -10,6 +11,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = sorted(p.name for p in (ROOT / "grader" / "assignments").iterdir() if (p / "checks.py").exists())
+# every assignment, the ones that take seconds to grade marked slow: the fast tier keeps the quick m1_concepts
+EACH_ASSIGNMENT = [pytest.param(a, marks=() if a == "m1_concepts" else pytest.mark.slow) for a in ASSIGNMENTS]
 
 
 def venv_env(**extra: str) -> dict[str, str]:

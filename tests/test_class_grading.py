@@ -1,5 +1,6 @@
 """Grading a class: grade-all, resumability, shards and merge, the gradebook, feedback pages,
 the Gradescope bundle. Uses the quick m1_concepts examples."""
+
 import csv
 import json
 import os
@@ -9,9 +10,11 @@ import sys
 import zipfile
 
 import pytest
-
 from conftest import ROOT, example, venv_env
+
 from grader import batch
+
+pytestmark = pytest.mark.slow  # grades classes, runs nbgrader and a Slurm cluster
 
 
 @pytest.fixture
@@ -35,8 +38,12 @@ def scores(path):
 
 def test_grade_all_writes_reports_feedback_csv_and_gradebook(classroom, course_copy, tmp_path):
     out, db = tmp_path / "autograded", f"sqlite:///{tmp_path / 'gradebook.db'}"
-    done = subprocess.run([sys.executable, "-m", "grader", "grade-all", str(classroom), "--workers", "2", "--out",
-                           str(out), "--db", db], capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, "-m", "grader", "grade-all", str(classroom), "--workers", "2", "--out", str(out), "--db", db],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     got = scores(out / "scores.csv")
     assert got[("s_solution", "m1_concepts")] == (12.0, "graded")
@@ -58,20 +65,27 @@ def test_grade_all_writes_reports_feedback_csv_and_gradebook(classroom, course_c
         submission = gradebook.find_submission("m1_concepts", "s_partial")
         assert submission.score == got[("s_partial", "m1_concepts")][0]
         assert gradebook.find_submission("m1_concepts", "s_solution").score == 12
-    exported = subprocess.run(["nbgrader", "export", f"--db={db}", f"--to={tmp_path / 'grades.csv'}"],
-                              capture_output=True, text=True, cwd=tmp_path,
-                              env=venv_env())
+    exported = subprocess.run(
+        ["nbgrader", "export", f"--db={db}", f"--to={tmp_path / 'grades.csv'}"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=venv_env(),
+    )
     assert exported.returncode == 0, exported.stderr[-2000:]
     rows = {r["student_id"]: float(r["score"]) for r in csv.DictReader(open(tmp_path / "grades.csv"))}
     assert rows["s_solution"] == 12 and rows["s_partial"] == got[("s_partial", "m1_concepts")][0]
     # tmp_path is a course (course_copy): nbgrader's own feedback pages, the broken submission's included
-    feedback = subprocess.run(["nbgrader", "generate_feedback", "m1_concepts"], capture_output=True, text=True,
-                              cwd=tmp_path, env=venv_env())
+    feedback = subprocess.run(
+        ["nbgrader", "generate_feedback", "m1_concepts"], capture_output=True, text=True, cwd=tmp_path, env=venv_env()
+    )
     assert feedback.returncode == 0, feedback.stderr[-2000:]
     for student, score in (("s_partial", got[("s_partial", "m1_concepts")][0]), ("s_broken", 0)):
         page = (tmp_path / "feedback" / student / "m1_concepts" / "m1_concepts.html").read_text()
         assert f"Score: {score:.1f} / 12.0" in page
-    assert "could not be graded" in (tmp_path / "feedback" / "s_broken" / "m1_concepts" / "m1_concepts.html").read_text()
+    assert (
+        "could not be graded" in (tmp_path / "feedback" / "s_broken" / "m1_concepts" / "m1_concepts.html").read_text()
+    )
 
 
 def test_unchanged_submissions_are_not_graded_again(classroom, tmp_path):
@@ -80,7 +94,8 @@ def test_unchanged_submissions_are_not_graded_again(classroom, tmp_path):
     assert set(first.values()) == {"graded"}
     stamp = (out / "s_solution" / "m1_concepts" / "report.json").stat().st_mtime_ns
     (classroom / "s_partial" / "m1_concepts" / "m1_concepts.ipynb").write_bytes(
-        example("solution", "m1_concepts").read_bytes())
+        example("solution", "m1_concepts").read_bytes()
+    )
     second = batch.grade_all(classroom, out=out, progress=False)
     assert second[("s_solution", "m1_concepts")] == "unchanged" and second[("s_partial", "m1_concepts")] == "graded"
     assert (out / "s_solution" / "m1_concepts" / "report.json").stat().st_mtime_ns == stamp
@@ -91,13 +106,44 @@ def test_shards_then_merge_equal_one_run(classroom, tmp_path):
     whole, sharded = tmp_path / "whole", tmp_path / "sharded"
     batch.merge(classroom, whole, None, batch.grade_all(classroom, out=whole, progress=False))
     for k in range(3):
-        done = subprocess.run([sys.executable, "-m", "grader", "grade-all", str(classroom), "--shard", f"{k}/3",
-                               "--out", str(sharded), "--no-gradebook"], capture_output=True, text=True, cwd=ROOT)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "grader",
+                "grade-all",
+                str(classroom),
+                "--shard",
+                f"{k}/3",
+                "--out",
+                str(sharded),
+                "--no-gradebook",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
         assert done.returncode == 0 and f"shard {k}/3" in done.stdout, done.stderr[-1000:]
-    merged = subprocess.run([sys.executable, "-m", "grader", "merge", str(classroom), "--out", str(sharded),
-                             "--db", f"sqlite:///{tmp_path / 'g.db'}"], capture_output=True, text=True, cwd=ROOT)
+    merged = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "grader",
+            "merge",
+            str(classroom),
+            "--out",
+            str(sharded),
+            "--db",
+            f"sqlite:///{tmp_path / 'g.db'}",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert merged.returncode == 0, merged.stderr[-1000:]
-    assert {k: v[0] for k, v in scores(sharded / "scores.csv").items()} == {k: v[0] for k, v in scores(whole / "scores.csv").items()}
+    assert {k: v[0] for k, v in scores(sharded / "scores.csv").items()} == {
+        k: v[0] for k, v in scores(whole / "scores.csv").items()
+    }
 
 
 def test_gradescope_bundle_runs_like_on_gradescope(tmp_path):
@@ -140,8 +186,13 @@ def test_slurm_job_array_grades_like_one_machine(classroom, tmp_path, slurm):
     import time
 
     out, db = tmp_path / "autograded", f"sqlite:///{tmp_path / 'gradebook.db'}"
-    submitted = subprocess.run([str(ROOT / "deploy" / "slurm" / "submit.sh"), str(classroom), "3", str(out), db],
-                               capture_output=True, text=True, cwd=ROOT, env=slurm)
+    submitted = subprocess.run(
+        [str(ROOT / "deploy" / "slurm" / "submit.sh"), str(classroom), "3", str(out), db],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=slurm,
+    )
     assert submitted.returncode == 0, submitted.stderr
     merge_job = submitted.stdout.split()[-1]
     deadline = time.monotonic() + 300

@@ -1,20 +1,30 @@
 """The grader tested by grading: full marks, zero, in between, and the report's contract."""
+
 import json
 import os
 import subprocess
 import sys
 
 import pytest
+from conftest import EACH_ASSIGNMENT, ROOT, example
 
-from conftest import ASSIGNMENTS, ROOT, example
 from grader.report import STATUSES
 
-REPORT_KEYS = {"assignment", "notebook_sha256", "score", "max_score", "tests", "tamper", "errors", "grader_version",
-               "reference"}
+REPORT_KEYS = {
+    "assignment",
+    "notebook_sha256",
+    "score",
+    "max_score",
+    "tests",
+    "tamper",
+    "errors",
+    "grader_version",
+    "reference",
+}
 TEST_KEYS = {"name", "function", "points", "max_points", "status", "feedback"}
 
 
-@pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment_id", EACH_ASSIGNMENT)
 def test_solution_gets_full_marks(graded_examples, assignment_id):
     report = graded_examples("solution", assignment_id)
     failing = [(t.name, t.feedback) for t in report.tests if t.status != "passed"]
@@ -23,7 +33,7 @@ def test_solution_gets_full_marks(graded_examples, assignment_id):
     assert report.tamper == [] and report.errors == []
 
 
-@pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment_id", EACH_ASSIGNMENT)
 def test_untouched_release_gets_zero_with_feedback(graded_examples, assignment_id):
     report = graded_examples("untouched", assignment_id)
     assert report.score == 0 and report.max_score > 0
@@ -36,7 +46,7 @@ def test_untouched_release_gets_zero_with_feedback(graded_examples, assignment_i
     assert report.tamper == []
 
 
-@pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment_id", EACH_ASSIGNMENT)
 def test_partial_student_lands_between(graded_examples, assignment_id):
     from grader.examples import catalogue
 
@@ -52,8 +62,12 @@ def test_partial_student_lands_between(graded_examples, assignment_id):
 
 def test_report_json_follows_the_contract(tmp_path):
     out = tmp_path / "report.json"
-    done = subprocess.run([sys.executable, "-m", "grader", "grade", str(example("partial", "m2_vision")), "--json",
-                           str(out)], capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, "-m", "grader", "grade", str(example("partial", "m2_vision")), "--json", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert done.returncode == 0, done.stderr
     report = json.loads(out.read_text())
     assert REPORT_KEYS <= set(report)
@@ -68,12 +82,15 @@ def test_report_json_follows_the_contract(tmp_path):
     assert "TOTAL" in done.stdout.splitlines()[-1] and all(t["name"][:20] in done.stdout for t in report["tests"])
 
 
-@pytest.mark.parametrize("content, says", [
-    (b"\xff\xfe not utf-8 \x80", "not UTF-8"),
-    (b'{"cells": [', "not valid JSON"),
-    (b"", "empty"),
-    (b'{"hello": "world"}', "not a Jupyter notebook"),
-])
+@pytest.mark.parametrize(
+    "content, says",
+    [
+        (b"\xff\xfe not utf-8 \x80", "not UTF-8"),
+        (b'{"cells": [', "not valid JSON"),
+        (b"", "empty"),
+        (b'{"hello": "world"}', "not a Jupyter notebook"),
+    ],
+)
 def test_malformed_notebook_gets_a_clear_report(tmp_path, content, says):
     from grader.grading import grade
 
@@ -88,24 +105,51 @@ def test_malformed_notebook_gets_a_clear_report(tmp_path, content, says):
 def test_cli_exit_status_is_zero_for_a_bad_notebook_and_nonzero_when_the_grader_cannot_run(tmp_path):
     bad = tmp_path / "m2_vision.ipynb"
     bad.write_text("not json")
-    graded = subprocess.run([sys.executable, "-m", "grader", "grade", str(bad)], capture_output=True, text=True, cwd=ROOT)
+    graded = subprocess.run(
+        [sys.executable, "-m", "grader", "grade", str(bad)], capture_output=True, text=True, cwd=ROOT
+    )
     assert graded.returncode == 0 and "not valid JSON" in graded.stdout
-    absent = subprocess.run([sys.executable, "-m", "grader", "grade", str(tmp_path / "absent.ipynb"), "--assignment",
-                             "m2_vision"], capture_output=True, text=True, cwd=ROOT)
+    absent = subprocess.run(
+        [sys.executable, "-m", "grader", "grade", str(tmp_path / "absent.ipynb"), "--assignment", "m2_vision"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert absent.returncode == 0 and "cannot read" in absent.stdout
     # a course directory without release/ leaves the grader nothing to grade against
-    broken = subprocess.run([sys.executable, "-m", "grader", "grade", str(example("solution", "m2_vision"))],
-                            capture_output=True, text=True, cwd=ROOT, env=dict(os.environ, TL_COURSE_ROOT=str(tmp_path)))
+    broken = subprocess.run(
+        [sys.executable, "-m", "grader", "grade", str(example("solution", "m2_vision"))],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=dict(os.environ, TL_COURSE_ROOT=str(tmp_path)),
+    )
     assert broken.returncode == 1 and "grader error" in broken.stderr
-    unknown = subprocess.run([sys.executable, "-m", "grader", "grade", str(bad), "--assignment", "nope"],
-                             capture_output=True, text=True, cwd=ROOT)
+    unknown = subprocess.run(
+        [sys.executable, "-m", "grader", "grade", str(bad), "--assignment", "nope"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert unknown.returncode == 2 and "invalid choice" in unknown.stderr
 
 
 def test_grader_started_through_a_relative_interpreter_path_still_sandboxes(tmp_path):
     # benchmarks/ runs ../.venv/bin/python: the sandbox must not depend on how the interpreter was named
     interpreter = os.path.relpath(sys.executable, ROOT / "benchmarks")
-    done = subprocess.run([str(interpreter), "-m", "grader", "grade", str(example("solution", "m1_concepts")), "--json",
-                           str(tmp_path / "report.json")], capture_output=True, text=True, cwd=ROOT / "benchmarks")
+    done = subprocess.run(
+        [
+            str(interpreter),
+            "-m",
+            "grader",
+            "grade",
+            str(example("solution", "m1_concepts")),
+            "--json",
+            str(tmp_path / "report.json"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT / "benchmarks",
+    )
     report = json.loads((tmp_path / "report.json").read_text())
     assert done.returncode == 0 and report["score"] == report["max_score"], (report["errors"], done.stderr[-1000:])

@@ -6,15 +6,16 @@
   determinant counts every one of the D eigenvalues; the authors' later fast variant, which
   drops the zero eigenvalues, lands far away.
 """
+
 import math
 
 import nbformat
 import numpy as np
 import pytest
 import torch
+from conftest import ROOT
 from scipy.optimize import minimize
 
-from conftest import ROOT
 from grader.examples import answer, cell_of
 
 
@@ -32,8 +33,14 @@ def evidence(F, y, alpha, beta):
     A = alpha * np.eye(D) + beta * F.T @ F
     m = beta * np.linalg.solve(A, F.T @ y)
     _, logdet = np.linalg.slogdet(A)
-    return (D / 2 * np.log(alpha) + N / 2 * np.log(beta) - logdet / 2 - beta / 2 * np.sum((y - F @ m) ** 2)
-            - alpha / 2 * m @ m - N / 2 * np.log(2 * np.pi)) / N
+    return (
+        D / 2 * np.log(alpha)
+        + N / 2 * np.log(beta)
+        - logdet / 2
+        - beta / 2 * np.sum((y - F @ m) ** 2)
+        - alpha / 2 * m @ m
+        - N / 2 * np.log(2 * np.pi)
+    ) / N
 
 
 def dense_fixed_point(F, y):
@@ -67,8 +74,12 @@ def test_maximum_evidence_when_samples_exceed_features(logme, n, d, classes):
     F, labels = features(n, d, classes, seed=n)
 
     def optimum(F, y):
-        found = minimize(lambda t: -evidence(F, y, math.exp(t[0]), math.exp(t[1])), x0=[0.0, 0.0],
-                         method="Nelder-Mead", options={"xatol": 1e-10, "fatol": 1e-14, "maxiter": 20_000})
+        found = minimize(
+            lambda t: -evidence(F, y, math.exp(t[0]), math.exp(t[1])),
+            x0=[0.0, 0.0],
+            method="Nelder-Mead",
+            options={"xatol": 1e-10, "fatol": 1e-14, "maxiter": 20_000},
+        )
         return -found.fun
 
     assert logme(F, labels) == pytest.approx(per_class(F, labels, optimum), rel=1e-6)
@@ -88,4 +99,6 @@ def test_every_eigenvalue_counts_when_features_exceed_samples(logme, n, d):
         return exact(F, y) + (F.shape[1] - rank) * np.log(alpha) / (2 * F.shape[0])
 
     assert logme(F, labels) == pytest.approx(per_class(F, labels, exact), rel=1e-6)
-    assert abs(per_class(F, labels, drops_zero_eigenvalues) - per_class(F, labels, exact)) > 0.1 * abs(per_class(F, labels, exact))
+    assert abs(per_class(F, labels, drops_zero_eigenvalues) - per_class(F, labels, exact)) > 0.1 * abs(
+        per_class(F, labels, exact)
+    )

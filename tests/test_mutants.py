@@ -2,11 +2,14 @@
 
 Bugs are planted in the executed solution submission (so the recorded experiment
 stays valid) and graded like any student's notebook."""
+
 import nbformat
 import pytest
-
 from conftest import ASSIGNMENTS, example
+
 from grader.examples import catalogue, cell_of, mutated
+
+pytestmark = pytest.mark.slow  # about 80 gradings of whole submissions
 
 CASES = [(a, m) for a in ASSIGNMENTS for m in catalogue(a)[0]]
 

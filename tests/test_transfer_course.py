@@ -1,4 +1,5 @@
 """The student helper package: offline data and models, results recording."""
+
 import json
 
 import numpy as np
@@ -15,8 +16,9 @@ def test_embedded_backbone_knows_imagenet():
     mean, std = models.vision_normalisation(model)
     assert (mean, std) == ((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))
     images = data.natural_images("imagenet")
-    batch = torch.stack([F.normalize(F.to_tensor(F.resize(F.to_pil_image(im), [224, 224])), mean, std)
-                         for im in images.images])
+    batch = torch.stack(
+        [F.normalize(F.to_tensor(F.resize(F.to_pil_image(im), [224, 224])), mean, std) for im in images.images]
+    )
     with torch.no_grad():
         top1 = (model(batch).argmax(1) == torch.as_tensor(images.labels)).float().mean().item()
     assert top1 >= 0.8  # 17 of the 20 shipped images; random weights would get ~0
@@ -38,8 +40,9 @@ def test_find_classifier_across_families():
         models.find_classifier(torch.nn.Conv2d(1, 1, 1))
 
 
-@pytest.mark.parametrize("loader, n, shape", [(data.mnist, 5000, (28, 28)), (data.uci_digits, 1797, (8, 8)),
-                                              (data.faces, 200, (25, 25))])
+@pytest.mark.parametrize(
+    "loader, n, shape", [(data.mnist, 5000, (28, 28)), (data.uci_digits, 1797, (8, 8)), (data.faces, 200, (25, 25))]
+)
 def test_image_sets(loader, n, shape):
     images = loader()
     assert len(images) == n and images.images[0].shape == shape and images.images[0].dtype == np.uint8
@@ -70,8 +73,9 @@ def test_few_shot_split_is_disjoint_balanced_and_stable():
 
 def test_record_writes_plain_json(tmp_path, monkeypatch):
     monkeypatch.setenv("TL_RESULTS_FILE", str(tmp_path / "r.jsonl"))
-    values = results.record("demo", {"accuracy": torch.tensor(0.5), "per_class": torch.tensor([1.0, float("nan")]),
-                                     "n": np.int64(3)})
+    values = results.record(
+        "demo", {"accuracy": torch.tensor(0.5), "per_class": torch.tensor([1.0, float("nan")]), "n": np.int64(3)}
+    )
     assert values == {"accuracy": 0.5, "per_class": [1.0, None], "n": 3}
     assert json.loads((tmp_path / "r.jsonl").read_text()) == {"name": "demo", "values": values}
     with pytest.raises(TypeError, match="cannot record"):

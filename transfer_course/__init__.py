@@ -2,4 +2,5 @@
 
 Student-facing: nothing here imports the grader, and nothing here solves a graded task.
 """
+
 __version__ = "0.1.0"

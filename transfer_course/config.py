@@ -10,9 +10,11 @@ switch by environment variable, without touching a notebook:
     TL_LLM=HuggingFaceTB/SmolLM2-135M-Instruct                  # any hub id or folder
     TL_CACHE=/path/to/cache            # where converted weights are kept
 """
+
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import torch
@@ -35,6 +37,13 @@ def device() -> torch.device:
 
 
 def cache_dir() -> Path:
+    """Where converted weights are kept when they were not prepared at set-up (writable)."""
     path = Path(setting("TL_CACHE", str(Path.home() / ".cache" / "transfer_course"))).expanduser()
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def prepared_dir() -> Path:
+    """Weights converted once at set-up (`python -m transfer_course prepare`), inside the environment:
+    read-only for students and the grader's sandbox alike, shared by everyone who uses the environment."""
+    return Path(sys.prefix) / "share" / "transfer_course"

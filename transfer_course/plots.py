@@ -1,4 +1,5 @@
 """The plots the notebooks show after each experiment."""
+
 from __future__ import annotations
 
 import matplotlib
@@ -48,11 +49,25 @@ def confusion_matrix(confusion, classes, title: str = "Confusion matrix (rows: t
     confusion = torch.as_tensor(confusion).cpu().numpy()
     fig, ax = plt.subplots(figsize=(4.5, 4))
     image = ax.imshow(confusion, cmap="Blues")
-    ax.set(xticks=range(len(classes)), yticks=range(len(classes)), xticklabels=classes, yticklabels=classes,
-           xlabel="predicted", ylabel="true", title=title)
+    ax.set(
+        xticks=range(len(classes)),
+        yticks=range(len(classes)),
+        xticklabels=classes,
+        yticklabels=classes,
+        xlabel="predicted",
+        ylabel="true",
+        title=title,
+    )
     for (i, j), count in np.ndenumerate(confusion):
-        ax.text(j, i, int(count), ha="center", va="center", fontsize=7,
-                color="white" if count > confusion.max() / 2 else "black")
+        ax.text(
+            j,
+            i,
+            int(count),
+            ha="center",
+            va="center",
+            fontsize=7,
+            color="white" if count > confusion.max() / 2 else "black",
+        )
     fig.colorbar(image, ax=ax)
     fig.tight_layout()
     _show(fig)

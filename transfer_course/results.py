@@ -5,6 +5,7 @@ output under a dedicated MIME type; the grader reads that output from the saved
 notebook (or from a fresh run with `--execute`) and compares it with reference
 results. Outside a notebook (as when references are built from a script) the
 values go to the JSON-lines file named by TL_RESULTS_FILE."""
+
 from __future__ import annotations
 
 import json

@@ -2,6 +2,7 @@
 
 The per-batch work is the student's own `train_one_epoch` and `evaluate`, passed
 in as functions: this module only orchestrates them."""
+
 from __future__ import annotations
 
 import threading
@@ -18,6 +19,7 @@ progress = tqdm  # the progress bar every loop of the course uses (a widget in J
 @dataclass
 class History:
     """What happened in each epoch of one run (accuracy only where it was measured)."""
+
     name: str
     epochs: list[int] = field(default_factory=list)
     loss: list[float] = field(default_factory=list)
@@ -39,8 +41,20 @@ def seed_everything(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
-def fit(model, train_loader, optimizer, *, epochs: int, train_one_epoch, evaluate, eval_loader,
-        device, num_classes: int, eval_every: int = 5, name: str = "run") -> History:
+def fit(
+    model,
+    train_loader,
+    optimizer,
+    *,
+    epochs: int,
+    train_one_epoch,
+    evaluate,
+    eval_loader,
+    device,
+    num_classes: int,
+    eval_every: int = 5,
+    name: str = "run",
+) -> History:
     """Train for `epochs` with the given epoch function, evaluating every `eval_every` epochs and at the end."""
     history = History(name)
     start = time.perf_counter()
@@ -58,9 +72,19 @@ def fit(model, train_loader, optimizer, *, epochs: int, train_one_epoch, evaluat
     return history
 
 
-def train_steps(model, inputs: torch.Tensor, targets: torch.Tensor, *, steps: int, lr: float | dict,
-                batch_size: int = 32, seed: int = 0, penalty=None, frozen_batchnorm: bool = False,
-                desc: str = "training") -> list[float]:
+def train_steps(
+    model,
+    inputs: torch.Tensor,
+    targets: torch.Tensor,
+    *,
+    steps: int,
+    lr: float | dict,
+    batch_size: int = 32,
+    seed: int = 0,
+    penalty=None,
+    frozen_batchnorm: bool = False,
+    desc: str = "training",
+) -> list[float]:
     """Train on in-memory tensors for a fixed number of steps: AdamW, one-cycle schedule, cross-entropy.
 
     `lr` is one learning rate, or a dict {parameter-name prefix: lr} for
@@ -74,8 +98,9 @@ def train_steps(model, inputs: torch.Tensor, targets: torch.Tensor, *, steps: in
             prefix = max((k for k in rates if name.startswith(k)), key=len)
             groups[prefix].append(p)
     optimizer = torch.optim.AdamW([{"params": ps, "lr": rates[k]} for k, ps in groups.items() if ps], weight_decay=0.0)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=[g["lr"] for g in optimizer.param_groups],
-                                                   total_steps=steps)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=[g["lr"] for g in optimizer.param_groups], total_steps=steps
+    )
     generator = torch.Generator().manual_seed(seed)
     order: list[torch.Tensor] = []
     losses = []
@@ -105,7 +130,7 @@ def train_steps(model, inputs: torch.Tensor, targets: torch.Tensor, *, steps: in
 def accuracy(model, inputs: torch.Tensor, targets: torch.Tensor, batch_size: int = 500) -> float:
     """Fraction of correct arg-max predictions, in eval mode."""
     model.eval()
-    predictions = torch.cat([model(inputs[i:i + batch_size]).argmax(1) for i in range(0, len(inputs), batch_size)])
+    predictions = torch.cat([model(inputs[i : i + batch_size]).argmax(1) for i in range(0, len(inputs), batch_size)])
     return predictions.eq(targets).float().mean().item()
 
 

@@ -8,6 +8,7 @@ probes arrive over a pipe and exist only in memory; the grader's references,
 answer keys, other submissions and the repository are not mounted, so they do
 not exist there.
 """
+
 from __future__ import annotations
 
 import os
@@ -20,13 +21,25 @@ from pathlib import Path
 from .limits import Limits
 
 # /etc is not mounted whole: as (namespaced) root the student could read /etc/shadow.
-ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "nsswitch.conf", "passwd", "group",
-             "fonts", "ssl/openssl.cnf", "mime.types", "os-release")
+ETC_FILES = (
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "localtime",
+    "nsswitch.conf",
+    "passwd",
+    "group",
+    "fonts",
+    "ssl/openssl.cnf",
+    "mime.types",
+    "os-release",
+)
 
 
 @dataclass
 class Mounts:
     """Host paths mounted read-only at the same place, plus extra files mounted at chosen places."""
+
     read_only: list[Path] = field(default_factory=list)
     placed: dict[str, Path] = field(default_factory=dict)  # sandbox path -> host path
 
@@ -47,9 +60,24 @@ def available() -> str | None:
 
 
 def bwrap_command(argv: list[str], mounts: Mounts, limits: Limits, env: dict[str, str]) -> list[str]:
-    cmd = [available(), "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
-           "--hostname", "sandbox", "--proc", "/proc", "--dev", "/dev",
-           "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp"]
+    cmd = [
+        available(),
+        "--unshare-all",
+        "--die-with-parent",
+        "--new-session",
+        "--cap-drop",
+        "ALL",
+        "--hostname",
+        "sandbox",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--size",
+        str(limits.tmp_bytes),
+        "--tmpfs",
+        "/tmp",
+    ]
     for name in ("usr", "bin", "lib", "lib32", "lib64", "sbin"):
         host = Path("/") / name
         if host.is_symlink():

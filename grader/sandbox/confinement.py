@@ -5,6 +5,7 @@ code that runs beside student code), decides the mounts, the environment, the us
 and the limits, and starts `Process`es in it. Bubblewrap when installed; otherwise
 resource limits alone, as user `nobody` where possible, and every report says so.
 """
+
 from __future__ import annotations
 
 import os
@@ -23,8 +24,9 @@ NOBODY = 65534
 # the sandbox mounts resolved paths only: a relative or symlinked way to the venv (../.venv/bin/python)
 # would not exist there. The file name stays, so Python still finds the venv's pyvenv.cfg beside it.
 INTERPRETER = str(Path(sys.executable).parent.resolve() / Path(sys.executable).name)
-NO_ISOLATION_WARNING = ("bubblewrap is not installed: student code ran without filesystem and network isolation, "
-                        "under resource limits only")
+NO_ISOLATION_WARNING = (
+    "bubblewrap is not installed: student code ran without filesystem and network isolation, under resource limits only"
+)
 
 
 class SandboxUnavailable(RuntimeError):
@@ -43,7 +45,9 @@ def isolation_mode(requested: str) -> Isolation:
     if requested not in Isolation._value2member_map_:
         raise ValueError(f"unknown sandbox {requested!r}")
     if requested == Isolation.BUBBLEWRAP and not bubblewrap.available():
-        raise SandboxUnavailable("bubblewrap (bwrap) is not installed: `apt-get install bubblewrap`, or pass --sandbox none")
+        raise SandboxUnavailable(
+            "bubblewrap (bwrap) is not installed: `apt-get install bubblewrap`, or pass --sandbox none"
+        )
     return Isolation(requested)
 
 
@@ -87,9 +91,16 @@ def fallback_user() -> list[str]:
 class Sandbox:
     """A confinement ready to start processes: runtime files in place, mounts and limits decided."""
 
-    def __init__(self, *, limits: Limits = Limits(), isolation: str = "auto", device: str = "cpu",
-                 threads: int | None = None, trusted: bool = False):
-        self.limits = limits
+    def __init__(
+        self,
+        *,
+        limits: Limits | None = None,
+        isolation: str = "auto",
+        device: str = "cpu",
+        threads: int | None = None,
+        trusted: bool = False,
+    ):
+        self.limits = limits or Limits()
         # trusted code (the instructor's solution, building references) runs without resource limits:
         # a CUDA context alone maps more address space than any sensible RLIMIT_AS
         self.trusted = trusted
@@ -105,8 +116,10 @@ class Sandbox:
         if self.isolation == Isolation.BUBBLEWRAP:
             self.runtime = "/grader"
             (runtime / "lib" / "transfer_course").mkdir()  # the mount point of the helper package
-            self.mounts = bubblewrap.Mounts(read_only=bubblewrap.python_mounts(),
-                                            placed={"/grader": runtime, "/grader/lib/transfer_course": helper_package()})
+            self.mounts = bubblewrap.Mounts(
+                read_only=bubblewrap.python_mounts(),
+                placed={"/grader": runtime, "/grader/lib/transfer_course": helper_package()},
+            )
         else:
             self.runtime = str(runtime)
             (runtime / "lib" / "transfer_course").symlink_to(helper_package())
@@ -139,20 +152,36 @@ class Sandbox:
             user = "as user nobody" if self.drop_user else "as the grader's own user"
             found.append(f"{NO_ISOLATION_WARNING}, {user}")
         if not cgroups_available():
-            found.append("no writable cgroup hierarchy: memory was capped per process (address space) and, "
-                         + ("as root, the number of processes was not capped" if os.geteuid() == 0
-                            else "the number of processes per user"))
+            found.append(
+                "no writable cgroup hierarchy: memory was capped per process (address space) and, "
+                + (
+                    "as root, the number of processes was not capped"
+                    if os.geteuid() == 0
+                    else "the number of processes per user"
+                )
+            )
         return found
 
     def environment(self) -> dict[str, str]:
         home = "/tmp" if self.isolation == Isolation.BUBBLEWRAP else self.workdir
-        return {"PATH": f"{Path(INTERPRETER).parent}:/usr/bin:/bin", "HOME": home, "TMPDIR": home,
-                # the kernel that --execute starts finds the helper package here; the worker adds it itself
-                "PYTHONPATH": self.library_path,
-                "MPLBACKEND": "Agg", "MPLCONFIGDIR": f"{home}/matplotlib", "JUPYTER_RUNTIME_DIR": f"{home}/jupyter",
-                "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TL_CACHE": f"{home}/cache",
-                "TL_DEVICE": self.device, "OMP_NUM_THREADS": str(self.threads), "PYTHONHASHSEED": "0",
-                "LANG": "C.UTF-8", "PYTHONUNBUFFERED": "1"}
+        return {
+            "PATH": f"{Path(INTERPRETER).parent}:/usr/bin:/bin",
+            "HOME": home,
+            "TMPDIR": home,
+            # the kernel that --execute starts finds the helper package here; the worker adds it itself
+            "PYTHONPATH": self.library_path,
+            "MPLBACKEND": "Agg",
+            "MPLCONFIGDIR": f"{home}/matplotlib",
+            "JUPYTER_RUNTIME_DIR": f"{home}/jupyter",
+            "HF_HUB_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1",
+            "TL_CACHE": f"{home}/cache",
+            "TL_DEVICE": self.device,
+            "OMP_NUM_THREADS": str(self.threads),
+            "PYTHONHASHSEED": "0",
+            "LANG": "C.UTF-8",
+            "PYTHONUNBUFFERED": "1",
+        }
 
     def start(self, script: str, job: dict, *, cpu_seconds: float | None = None):
         """A process running runtime/`script` with `job` on its stdin (see process.Process)."""

@@ -12,6 +12,7 @@ Time: a probe is short, so it gets a wall-clock limit. A whole notebook run
 else the machine is doing; its cells are limited by the CPU time the tree uses,
 with a wall-clock backstop only for code that waits without computing.
 """
+
 from __future__ import annotations
 
 import os
@@ -27,21 +28,21 @@ MiB = 1 << 20
 
 @dataclass(frozen=True)
 class Limits:
-    probe_seconds: float = 60.0          # wall time of one probe or of loading one cell (one test)
-    submission_seconds: float = 900.0    # wall time of all the probes of one submission
-    cell_cpu_seconds: float = 900.0      # CPU time of one notebook cell under --execute (all threads, all processes)
+    probe_seconds: float = 60.0  # wall time of one probe or of loading one cell (one test)
+    submission_seconds: float = 900.0  # wall time of all the probes of one submission
+    cell_cpu_seconds: float = 900.0  # CPU time of one notebook cell under --execute (all threads, all processes)
     execute_cpu_seconds: float = 3600.0  # CPU time of a whole notebook run under --execute
     # A computing cell gets at least a third of a core even with two busy processes per core beside it,
     # so three wall seconds per CPU second only stop code that sleeps or waits.
     wall_per_cpu_second: float = 3.0
-    cpu_seconds: int = 1200              # CPU time of one probe worker process (rlimit)
-    memory_bytes: int = 6 * GiB          # resident memory of the whole process tree
-    tasks: int = 256                     # processes and threads of the whole tree
-    file_bytes: int = 64 * MiB           # largest file the student may write (in its private /tmp)
-    tmp_bytes: int = 256 * MiB           # size of the private /tmp
+    cpu_seconds: int = 1200  # CPU time of one probe worker process (rlimit)
+    memory_bytes: int = 6 * GiB  # resident memory of the whole process tree
+    tasks: int = 256  # processes and threads of the whole tree
+    file_bytes: int = 64 * MiB  # largest file the student may write (in its private /tmp)
+    tmp_bytes: int = 256 * MiB  # size of the private /tmp
     open_files: int = 512
-    output_bytes: int = 4 * MiB          # what the process may print before it is stopped
-    message_bytes: int = 256 * MiB       # largest probe result or executed notebook sent back
+    output_bytes: int = 4 * MiB  # what the process may print before it is stopped
+    message_bytes: int = 256 * MiB  # largest probe result or executed notebook sent back
 
     def describe(self) -> dict:
         return {k: v for k, v in asdict(self).items() if k not in ("open_files", "message_bytes")}
@@ -49,8 +50,13 @@ class Limits:
 
 def rlimit_prefix(limits: Limits, *, cpu_seconds: float, cap_address_space: bool) -> list[str]:
     """`prlimit` arguments applied to the sandbox's first process and inherited by all it starts."""
-    args = ["prlimit", f"--cpu={int(cpu_seconds)}", f"--fsize={limits.file_bytes}",
-            f"--nofile={limits.open_files}", "--core=0"]
+    args = [
+        "prlimit",
+        f"--cpu={int(cpu_seconds)}",
+        f"--fsize={limits.file_bytes}",
+        f"--nofile={limits.open_files}",
+        "--core=0",
+    ]
     if cap_address_space:
         # torch maps several GiB of libraries it never touches: leave room above the memory cap
         args.append(f"--as={limits.memory_bytes + 6 * GiB}")
@@ -103,7 +109,9 @@ class ControlGroup:
     def out_of_memory(self) -> bool:
         if "unified" in self.paths:
             events = (self.paths["unified"] / "memory.events").read_text()
-            return any(line.split()[0] in ("oom", "oom_kill") and int(line.split()[1]) > 0 for line in events.splitlines())
+            return any(
+                line.split()[0] in ("oom", "oom_kill") and int(line.split()[1]) > 0 for line in events.splitlines()
+            )
         fields = dict(line.split() for line in (self.paths["memory"] / "memory.oom_control").read_text().splitlines())
         return int(fields.get("oom_kill", 0)) > 0
 

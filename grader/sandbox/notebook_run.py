@@ -4,6 +4,7 @@ The executor inside the sandbox limits each cell by CPU time and brings back the
 notebook as far as it ran; the grader's own limits here (CPU time for the whole
 run, and generous wall-clock backstops) only catch an executor that misbehaves.
 """
+
 from __future__ import annotations
 
 import time
@@ -19,6 +20,7 @@ MARGIN_SECONDS = 120.0
 @dataclass(frozen=True)
 class LimitStop:
     """A limit that stopped the run: which cell, which limit, and the sentence for people."""
+
     cell: str
     limit: str
     reason: str
@@ -48,12 +50,18 @@ def execute_notebook(sandbox: Sandbox, notebook_json: str) -> NotebookRun:
 
     cell_wall = limits.cell_cpu_seconds * limits.wall_per_cpu_second
     run_wall = limits.execute_cpu_seconds * limits.wall_per_cpu_second
-    job = {"notebook": notebook_json, "cell_cpu_seconds": limits.cell_cpu_seconds,
-           "wall_per_cpu_second": limits.wall_per_cpu_second}
+    job = {
+        "notebook": notebook_json,
+        "cell_cpu_seconds": limits.cell_cpu_seconds,
+        "wall_per_cpu_second": limits.wall_per_cpu_second,
+    }
     process = sandbox.start("executor.py", job, cpu_seconds=limits.execute_cpu_seconds)
-    result = Pump(process, StepLimit("cell", cell_wall + MARGIN_SECONDS),
-                  RunLimit("the whole notebook", time.monotonic() + run_wall, run_wall, limits.execute_cpu_seconds),
-                  on_message).run()
+    result = Pump(
+        process,
+        StepLimit("cell", cell_wall + MARGIN_SECONDS),
+        RunLimit("the whole notebook", time.monotonic() + run_wall, run_wall, limits.execute_cpu_seconds),
+        on_message,
+    ).run()
     if "notebook" in received:
         stopped = received.get("stopped")
         if isinstance(stopped, dict):

@@ -6,6 +6,7 @@ grader kills the whole process tree, charges that step alone, and starts a fresh
 worker for the steps that remain: one bad function costs its own tests, never the
 rest of the submission, and never the grader.
 """
+
 from __future__ import annotations
 
 import time
@@ -35,8 +36,9 @@ class ProbeRun:
 
     def run(self) -> ProbeReport:
         limits = self.sandbox.limits
-        run_limit = RunLimit("the whole submission", time.monotonic() + limits.submission_seconds,
-                             limits.submission_seconds)
+        run_limit = RunLimit(
+            "the whole submission", time.monotonic() + limits.submission_seconds, limits.submission_seconds
+        )
         attempts = 0
         while (self.pending is None or self.pending) and time.monotonic() < run_limit.deadline:
             attempts += 1
@@ -53,8 +55,15 @@ class ProbeRun:
         return len(self.cells) + len(self.report.probes) + len(self.pending or []) + 2
 
     def _one_worker(self, run_limit: RunLimit) -> PumpResult:
-        job = {"setup": self.setup, "cells": self.cells, "probes_source": self.probes_source, "probes": self.pending,
-               "skip_cells": self.skip_cells, "device": self.sandbox.device, "library": self.sandbox.library_path}
+        job = {
+            "setup": self.setup,
+            "cells": self.cells,
+            "probes_source": self.probes_source,
+            "probes": self.pending,
+            "skip_cells": self.skip_cells,
+            "device": self.sandbox.device,
+            "library": self.sandbox.library_path,
+        }
         self.process = self.sandbox.start("worker.py", job)
         step_limit = StepLimit("test", self.sandbox.limits.probe_seconds)
         return Pump(self.process, step_limit, run_limit, self.on_message).run()
@@ -82,13 +91,19 @@ class ProbeRun:
                 reason = f"the submission's time limit of {limits.submission_seconds:.0f} s was used up"
             else:
                 reason = "the sandboxed worker kept ending before this test could run"
-            self.report.probes[name] = StepResult(StepStatus.TIMEOUT if out_of_time else StepStatus.ERROR, None,
-                                                  ErrorRecord(ErrorType.LIMIT, reason))
+            self.report.probes[name] = StepResult(
+                StepStatus.TIMEOUT if out_of_time else StepStatus.ERROR, None, ErrorRecord(ErrorType.LIMIT, reason)
+            )
 
     # --- what the worker says -------------------------------------------------------------------
     def on_message(self, message: dict, payload: bytes, step: Step) -> Step:
-        handler = {"ready": self._ready, "cell_start": self._started, "probe_start": self._started,
-                   "cell_done": self._cell_done, "probe_done": self._probe_done}.get(message.get("event"))
+        handler = {
+            "ready": self._ready,
+            "cell_start": self._started,
+            "probe_start": self._started,
+            "cell_done": self._cell_done,
+            "probe_done": self._probe_done,
+        }.get(message.get("event"))
         if message.get("event") == "finished":
             return Step(StepKind.FINISHED)
         return handler(message, payload, step) if handler else step

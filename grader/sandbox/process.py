@@ -1,4 +1,5 @@
 """One sandboxed process tree, from start to reaping: its pipes, its limits, why it ended."""
+
 from __future__ import annotations
 
 import json
@@ -9,6 +10,7 @@ import subprocess
 from . import bubblewrap
 from .confinement import INTERPRETER, Isolation, Sandbox
 from .limits import control_group, rlimit_prefix
+from .runtime.accounting import tree_cpu_seconds
 
 
 class Process:
@@ -22,9 +24,16 @@ class Process:
         self.limits = sandbox.limits
         self.group = None if sandbox.trusted else control_group(self.limits)
         read_fd, write_fd = os.pipe()
-        self.popen = subprocess.Popen(self._command(sandbox, script, cpu_seconds), stdin=subprocess.PIPE,
-                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=[write_fd],
-                                      env=self._environment(sandbox), cwd=sandbox.workdir, start_new_session=True)
+        self.popen = subprocess.Popen(
+            self._command(sandbox, script, cpu_seconds),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            pass_fds=[write_fd],
+            env=self._environment(sandbox),
+            cwd=sandbox.workdir,
+            start_new_session=True,
+        )
         os.close(write_fd)
         self.results_fd = read_fd
         try:
@@ -40,8 +49,11 @@ class Process:
         argv = [INTERPRETER, *isolate, "-B", f"{sandbox.runtime}/{script}"]
         if sandbox.isolation == Isolation.BUBBLEWRAP:
             argv = bubblewrap.bwrap_command(argv, sandbox.mounts, self.limits, self._sandbox_environment(sandbox))
-        prefix = [] if sandbox.trusted else rlimit_prefix(self.limits, cpu_seconds=cpu_seconds,
-                                                          cap_address_space=self.group is None)
+        prefix = (
+            []
+            if sandbox.trusted
+            else rlimit_prefix(self.limits, cpu_seconds=cpu_seconds, cap_address_space=self.group is None)
+        )
         prefix += sandbox.drop_user
         if self.group is not None:
             prefix = self.group.attach_prefix() + prefix
@@ -71,7 +83,7 @@ class Process:
             used = self.group.cpu_seconds()
             if used is not None:
                 return used
-        return _tree_cpu_seconds(self.popen.pid)
+        return tree_cpu_seconds(self.popen.pid)
 
     def kill(self) -> None:
         try:
@@ -95,7 +107,9 @@ class Process:
             return "the process was killed (out of memory, or by a signal)"
         if number is not None:
             name = signal.Signals(number).name if number in signal.valid_signals() else str(number)
-            return f"the process was killed by signal {name}" + (" (a crash)" if name in ("SIGSEGV", "SIGBUS", "SIGABRT") else "")
+            return f"the process was killed by signal {name}" + (
+                " (a crash)" if name in ("SIGSEGV", "SIGBUS", "SIGABRT") else ""
+            )
         return f"the process ended with exit code {returncode} (sys.exit, os._exit or a crash)"
 
     def finish(self, killed: bool) -> str | None:
@@ -115,22 +129,3 @@ class Process:
         if self.group is not None:
             self.group.remove()
         return reason
-
-
-def _tree_cpu_seconds(pid: int) -> float:
-    """CPU time of a process and its descendants, where no cgroup accounts for it."""
-    import psutil
-
-    try:
-        root = psutil.Process(pid)
-        tree = [root, *root.children(recursive=True)]
-    except psutil.Error:
-        return 0.0
-    total = 0.0
-    for process in tree:
-        try:
-            times = process.cpu_times()
-            total += times.user + times.system + times.children_user + times.children_system
-        except psutil.Error:
-            pass
-    return total

@@ -5,17 +5,18 @@ when it hangs, floods its output or dies, the step at fault is known. Each step
 has its own time limit; the run as a whole has a deadline (and, for whole
 notebooks, a CPU-time budget).
 """
+
 from __future__ import annotations
 
 import os
 import selectors
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Callable
 
-from .runtime import protocol
 from .process import Process
+from .runtime import protocol
 from .steps import StepStatus
 
 CPU_POLL_SECONDS = 0.5
@@ -42,6 +43,7 @@ STARTUP = Step(StepKind.STARTUP)
 @dataclass(frozen=True)
 class StepLimit:
     """What one step may use: wall seconds, and where given, CPU seconds of the whole process tree."""
+
     what: str  # "test" or "cell", for messages
     wall_seconds: float
     cpu_seconds: float | None = None
@@ -50,6 +52,7 @@ class StepLimit:
 @dataclass(frozen=True)
 class RunLimit:
     """What the whole run may use: a wall-clock deadline, and where given, CPU seconds."""
+
     what: str  # "the whole submission", "the whole notebook"
     deadline: float  # time.monotonic()
     wall_seconds: float
@@ -59,6 +62,7 @@ class RunLimit:
 @dataclass(frozen=True)
 class Stop:
     """Why the grader stopped the process, or why it ended on its own before finishing."""
+
     status: StepStatus
     reason: str
     limit: str | None = None  # the limit it broke, named for people ("CPU time per cell"), if any
@@ -118,22 +122,32 @@ class Pump:
         left = self.step_deadline - time.monotonic()
         if left <= 0:
             if self.step_deadline >= self.run_limit.deadline:
-                self._timeout(f"the time limit of {self.run_limit.wall_seconds:.0f} s for {self.run_limit.what}",
-                              f"wall time for {self.run_limit.what}")
+                self._timeout(
+                    f"the time limit of {self.run_limit.wall_seconds:.0f} s for {self.run_limit.what}",
+                    f"wall time for {self.run_limit.what}",
+                )
             else:
-                self._timeout(f"the time limit of {self.step_limit.wall_seconds:.0f} s for one {self.step_limit.what}",
-                              f"wall time per {self.step_limit.what}")
+                self._timeout(
+                    f"the time limit of {self.step_limit.wall_seconds:.0f} s for one {self.step_limit.what}",
+                    f"wall time per {self.step_limit.what}",
+                )
             return 0.0
         if not self._counts_cpu():
             return left
         used = self.process.cpu_seconds()
         step_cpu, run_cpu = self.step_limit.cpu_seconds, self.run_limit.cpu_seconds
         if step_cpu is not None and used - self.step_cpu_start > step_cpu:
-            self._timeout(f"the CPU-time limit of {step_cpu:.0f} s for one {self.step_limit.what}",
-                          f"CPU time per {self.step_limit.what}", verb="used more than")
+            self._timeout(
+                f"the CPU-time limit of {step_cpu:.0f} s for one {self.step_limit.what}",
+                f"CPU time per {self.step_limit.what}",
+                verb="used more than",
+            )
         elif run_cpu is not None and used > run_cpu:
-            self._timeout(f"the CPU-time limit of {run_cpu:.0f} s for {self.run_limit.what}",
-                          f"CPU time for {self.run_limit.what}", verb="used more than")
+            self._timeout(
+                f"the CPU-time limit of {run_cpu:.0f} s for {self.run_limit.what}",
+                f"CPU time for {self.run_limit.what}",
+                verb="used more than",
+            )
         return min(left, CPU_POLL_SECONDS)
 
     def _timeout(self, limit: str, name: str, verb: str = "ran longer than") -> None:
@@ -161,7 +175,9 @@ class Pump:
         try:
             messages = self.decoder.feed(chunk)
         except ValueError as exc:
-            self.stop = Stop(StepStatus.ERROR, f"it sent the grader malformed or oversized data ({exc})", "message size")
+            self.stop = Stop(
+                StepStatus.ERROR, f"it sent the grader malformed or oversized data ({exc})", "message size"
+            )
             return
         for message, payload in messages:
             previous = self.step

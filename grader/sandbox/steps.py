@@ -3,6 +3,7 @@
 Everything here is built from messages a hostile process may have written, so the
 constructors take any JSON value and keep only what has the expected shape.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
@@ -23,6 +24,7 @@ class StepStatus(StrEnum):
 
 class ErrorType(StrEnum):
     """Error types the grader itself assigns; a student's own exception keeps its class name."""
+
     LIMIT = "Limit"
     CRASH = "Crash"
     DECODE = "Decode"
@@ -33,6 +35,7 @@ class ErrorType(StrEnum):
 @dataclass(frozen=True)
 class Frame:
     """A line of a student's cell that an exception passed through."""
+
     cell: str
     line: int | None
     text: str
@@ -48,9 +51,15 @@ class ErrorRecord:
     def parse(cls, data: object) -> ErrorRecord | None:
         if not isinstance(data, dict):
             return None
-        frames = tuple(Frame(str(f.get("cell", "")), f.get("line") if isinstance(f.get("line"), int) else None,
-                             str(f.get("text", ""))[:200])
-                       for f in data.get("frames") or [] if isinstance(f, dict))
+        frames = tuple(
+            Frame(
+                str(f.get("cell", "")),
+                f.get("line") if isinstance(f.get("line"), int) else None,
+                str(f.get("text", ""))[:200],
+            )
+            for f in data.get("frames") or []
+            if isinstance(f, dict)
+        )
         return cls(str(data.get("type", "")), str(data.get("message", "")), frames[-5:])
 
     def with_note(self, note: str) -> ErrorRecord:
@@ -75,6 +84,7 @@ class StepResult:
 class ProbeReport:
     """What a probe run found: a result per probe, errors of cells that failed to load, and
     library or grader functions that student code replaced (step -> names)."""
+
     probes: dict[str, StepResult] = field(default_factory=dict)
     cell_errors: dict[str, ErrorRecord] = field(default_factory=dict)
     patched: dict[str, list[str]] = field(default_factory=dict)

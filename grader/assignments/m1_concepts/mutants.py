@@ -1,4 +1,5 @@
 """Common misconceptions in m1_concepts, each losing exactly its question."""
+
 from grader.examples import Mutant, Partial
 
 MUTANTS = [

@@ -1,4 +1,5 @@
 """m1_concepts probes: read each answer variable; the keys never enter the sandbox."""
+
 from probing import ProbeFailure, probe
 
 QUESTIONS = [f"Q{n}" for n in range(1, 13)]

@@ -5,11 +5,12 @@ LoRA outputs against peft and merged against unmerged (float32, other summation 
 the Kaiming-uniform initialisation is checked by its bound and spread (std of U(-b, b) is
 b / sqrt(3); 20 % slack for 512 samples); experiment tolerances at their checks.
 """
+
 import math
 
 import torch
 
-from grader.checking import close, graded, recorded_experiment, per_model
+from grader.checking import close, graded, per_model, recorded_experiment
 
 # Test accuracy on 300 reviews after 40 steps: runs on other hardware or seeds move it by
 # ~0.05; a broken LoRA (frozen adapter, wrong scaling) falls to the head-only level or below.
@@ -32,7 +33,9 @@ def _lora(got, x):
 @graded("LoRALinear", 1)
 def test_initialisation_like_peft(student):
     got = student("LoRALinear.initialisation")
-    assert got["A_type"] == got["B_type"] == "Parameter", "lora_A and lora_B must be nn.Parameter, or they will not train"
+    assert got["A_type"] == got["B_type"] == "Parameter", (
+        "lora_A and lora_B must be nn.Parameter, or they will not train"
+    )
     A, B = got["A"], got["B"]
     assert list(A.shape) == [8, 64], f"lora_A should be [r, in_features] = [8, 64], got {list(A.shape)}"
     assert list(B.shape) == [24, 8], f"lora_B should be [out_features, r] = [24, 8], got {list(B.shape)}"
@@ -41,10 +44,12 @@ def test_initialisation_like_peft(student):
     a_max, a_std = A.abs().max().item(), A.std().item()
     assert a_max <= bound + 1e-6 and abs(a_std - bound / math.sqrt(3)) < 0.2 * bound / math.sqrt(3), (
         f"lora_A should be initialised with nn.init.kaiming_uniform_(lora_A, a=math.sqrt(5)) (max {a_max:.3f}, "
-        f"std {a_std:.3f}, expected at most {bound:.3f} and about {bound / math.sqrt(3):.3f})")
+        f"std {a_std:.3f}, expected at most {bound:.3f} and about {bound / math.sqrt(3):.3f})"
+    )
     assert got["scaling"] == 4.0, f"scaling should be alpha / r = 32 / 8 = 4, got {got['scaling']}"
     assert close(got["output"], _base(got, got["x"]), rtol=1e-5, atol=1e-5), (
-        "with B = 0 the layer must compute exactly what the base layer computes")
+        "with B = 0 the layer must compute exactly what the base layer computes"
+    )
 
 
 @graded("LoRALinear", 1)
@@ -53,33 +58,41 @@ def test_matches_peft_given_the_same_A_and_B(student, reference):
     got, peft = student("LoRALinear.matches_peft"), reference("LoRALinear.matches_peft")["peft"]
     assert close(got["output"], peft, rtol=1e-5, atol=1e-5), (
         "with peft's A and B copied in, the output differs from peft's LoRA layer: "
-        "base(x) + dropout(x) @ A.T @ B.T * (alpha / r)")
+        "base(x) + dropout(x) @ A.T @ B.T * (alpha / r)"
+    )
 
 
 @graded("LoRALinear", 1)
 def test_merged_equals_unmerged(student):
     got = student("LoRALinear.merged")
     assert got["merged_bias"] is not None and close(got["merged_bias"], got["base_bias"], rtol=1e-6, atol=1e-6), (
-        "merged() lost the base layer's bias")
+        "merged() lost the base layer's bias"
+    )
     assert close(got["base_weight_after_edit"], got["base_weight"], rtol=1e-6, atol=1e-6), (
-        "merged() must build a new layer, not alter the base (changing the merged weight changed the base)")
+        "merged() must build a new layer, not alter the base (changing the merged weight changed the base)"
+    )
     x, weight = got["x"], got["base_weight"] + got["scaling"] * got["B"] @ got["A"]
-    assert close(got["merged"], x @ weight.T + got["base_bias"], rtol=1e-5, atol=1e-5) \
-        and close(got["unmerged"], _lora(got, x), rtol=1e-5, atol=1e-5), (
-        "merged() computes something else than the layer: W + scaling * B @ A")
+    assert close(got["merged"], x @ weight.T + got["base_bias"], rtol=1e-5, atol=1e-5) and close(
+        got["unmerged"], _lora(got, x), rtol=1e-5, atol=1e-5
+    ), "merged() computes something else than the layer: W + scaling * B @ A"
 
 
 @graded("LoRALinear", 1)
 def test_only_A_and_B_train(student):
     got = student("LoRALinear.gradients")
-    assert got["trainable"] == ["lora_A", "lora_B"], f"only lora_A and lora_B should require gradients, got {got['trainable']}"
+    assert got["trainable"] == ["lora_A", "lora_B"], (
+        f"only lora_A and lora_B should require gradients, got {got['trainable']}"
+    )
     assert sorted(got["grads"]) == ["lora_A", "lora_B"], f"gradients reached {sorted(got['grads'])}"
     A, B = got["A"].clone().requires_grad_(), got["B"].clone().requires_grad_()
     output = _base(got, got["x"]) + got["scaling"] * (got["x"] @ A.T @ B.T)
     output.pow(2).sum().backward()
-    assert close(got["grads"]["lora_A"], A.grad, rtol=1e-4, atol=1e-4) and close(got["grads"]["lora_B"], B.grad, rtol=1e-4, atol=1e-4), (
+    assert close(got["grads"]["lora_A"], A.grad, rtol=1e-4, atol=1e-4) and close(
+        got["grads"]["lora_B"], B.grad, rtol=1e-4, atol=1e-4
+    ), (
         "the gradients of lora_A and lora_B are not those of base(x) + x @ A.T @ B.T * scaling: "
-        "use the parameters themselves in forward (no .data, no detach)")
+        "use the parameters themselves in forward (no .data, no detach)"
+    )
 
 
 @graded("LoRALinear", 1)
@@ -87,20 +100,31 @@ def test_dropout_on_the_lora_branch_only(student):
     got = student("LoRALinear.dropout_on_branch")
     x = got["x"]
     assert close(got["zero_branch_training"], _base(got, x), rtol=1e-5, atol=1e-5), (
-        "dropout must act on the LoRA branch's input only, never on the base layer's output")
+        "dropout must act on the LoRA branch's input only, never on the base layer's output"
+    )
     assert close(got["eval"], _lora(got, x), rtol=1e-5, atol=1e-5) and torch.equal(got["eval"], got["eval_again"]), (
-        "in eval mode the layer must be deterministic, with no dropout")
+        "in eval mode the layer must be deterministic, with no dropout"
+    )
     assert not torch.equal(got["training"], got["eval"]), (
-        "with dropout > 0 the LoRA branch should be dropped out in training mode")
+        "with dropout > 0 the LoRA branch should be dropped out in training mode"
+    )
 
 
 # --- add_lora ---------------------------------------------------------------------------------------
 def _same(got, want, model):
-    assert got["wrapped"] == want["wrapped"], f"{model}: LoRA should wrap {want['wrapped'][:3]}..., wrapped {got['wrapped'][:3]}"
+    assert got["wrapped"] == want["wrapped"], (
+        f"{model}: LoRA should wrap {want['wrapped'][:3]}..., wrapped {got['wrapped'][:3]}"
+    )
     assert got["lora_parameters"] == want["lora_parameters"], (
-        f"{model}: {got['lora_parameters']} LoRA parameters, expected {want['lora_parameters']}")
-    extra, missing = sorted(set(got["trainable"]) - set(want["trainable"])), sorted(set(want["trainable"]) - set(got["trainable"]))
-    assert not extra and not missing, f"{model}: trainable but should not be {extra[:3]}; frozen but should train {missing[:3]}"
+        f"{model}: {got['lora_parameters']} LoRA parameters, expected {want['lora_parameters']}"
+    )
+    extra, missing = (
+        sorted(set(got["trainable"]) - set(want["trainable"])),
+        sorted(set(want["trainable"]) - set(got["trainable"])),
+    )
+    assert not extra and not missing, (
+        f"{model}: trainable but should not be {extra[:3]}; frozen but should train {missing[:3]}"
+    )
 
 
 @graded("add_lora", 1)
@@ -117,8 +141,11 @@ def test_distilbert_and_llama(student, reference):
 def test_gpt2_conv1d_is_not_linear(student, reference):
     got, want = student("add_lora.gpt2_conv1d_untouched"), reference("add_lora.gpt2_conv1d_untouched")
     assert got["wrapped"] == [] and got["lora_parameters"] == 0, (
-        f"GPT-2's c_attn and c_proj are Conv1D, not nn.Linear: nothing should be wrapped, got {got['wrapped'][:2]}")
-    assert got["trainable"] == want["trainable"] == [], f"everything should be frozen, trainable: {got['trainable'][:3]}"
+        f"GPT-2's c_attn and c_proj are Conv1D, not nn.Linear: nothing should be wrapped, got {got['wrapped'][:2]}"
+    )
+    assert got["trainable"] == want["trainable"] == [], (
+        f"everything should be frozen, trainable: {got['trainable'][:3]}"
+    )
     assert close(got["logits"], want["logits"], rtol=1e-5, atol=1e-6), "add_lora changed what the model computes"
 
 
@@ -131,7 +158,9 @@ def test_counts_for_encoders(student, reference):
 @graded("lora_parameter_count", 1)
 def test_counts_for_decoders(student, reference):
     got, want = student("lora_parameter_count.decoders"), reference("lora_parameter_count.decoders")
-    assert got == want, f"expected {want}, got {got} (GPT-2's Conv1D layers are not nn.Linear; lm_head counts when named)"
+    assert got == want, (
+        f"expected {want}, got {got} (GPT-2's Conv1D layers are not nn.Linear; lm_head counts when named)"
+    )
 
 
 # --- peft_lora --------------------------------------------------------------------------------------
@@ -139,8 +168,10 @@ def test_counts_for_decoders(student, reference):
 def test_peft_trains_lora_and_the_head(student, reference):
     got, want = student("peft_lora.bert"), reference("peft_lora.bert")
     assert got["trainable"] == want["trainable"], (
-        f"trainable parameters differ from a SEQ_CLS LoraConfig's: extra {sorted(set(got['trainable']) - set(want['trainable']))[:2]}, "
-        f"missing {sorted(set(want['trainable']) - set(got['trainable']))[:2]}")
+        "trainable parameters differ from a SEQ_CLS LoraConfig's: "
+        f"extra {sorted(set(got['trainable']) - set(want['trainable']))[:2]}, "
+        f"missing {sorted(set(want['trainable']) - set(got['trainable']))[:2]}"
+    )
 
 
 @graded("peft_lora", 1)
@@ -154,8 +185,11 @@ def test_peft_configuration(student, reference):
 def _labels(student, reference, case, what):
     got, want = student(f"mask_prompt_labels.{case}"), reference(f"mask_prompt_labels.{case}")
     assert torch.equal(got["input_ids_after"], want["input_ids_after"]), (
-        "input_ids were modified: build the labels on a copy (clone)")
-    assert got["labels"].tolist() == want["labels"].tolist(), f"{what}: expected {want['labels'].tolist()}, got {got['labels'].tolist()}"
+        "input_ids were modified: build the labels on a copy (clone)"
+    )
+    assert got["labels"].tolist() == want["labels"].tolist(), (
+        f"{what}: expected {want['labels'].tolist()}, got {got['labels'].tolist()}"
+    )
 
 
 @graded("mask_prompt_labels", 1)
@@ -165,8 +199,12 @@ def test_right_padding(student, reference):
 
 @graded("mask_prompt_labels", 1)
 def test_left_padding_with_pad_equal_to_eos(student, reference):
-    _labels(student, reference, "left_padding_pad_is_eos",
-            "left padding, padding token = end-of-text token (use the attention mask, not the token id)")
+    _labels(
+        student,
+        reference,
+        "left_padding_pad_is_eos",
+        "left padding, padding token = end-of-text token (use the attention mask, not the token id)",
+    )
 
 
 @graded("mask_prompt_labels", 1)
@@ -180,7 +218,8 @@ def _predictions(student, reference, case, what):
     assert got["dtype"] == "torch.int64", f"return a LongTensor of class indices, not {got['dtype']}"
     assert got["predicted"].tolist() == want["predicted"].tolist(), (
         f"{what}: predicted {got['predicted'].tolist()}, expected {want['predicted'].tolist()}: read the logits at "
-        "each prompt's last non-padding position")
+        "each prompt's last non-padding position"
+    )
 
 
 @graded("classify_with_lm", 1)
@@ -208,7 +247,8 @@ def test_three_way_table(recorded, recorded_reference):
     for s in STRATEGIES:
         assert s in got, f"no results for {s}"
         assert got[s]["trainable_parameters"] == want[s]["trainable_parameters"], (
-            f"{s}: {got[s]['trainable_parameters']} trainable parameters, expected {want[s]['trainable_parameters']}")
+            f"{s}: {got[s]['trainable_parameters']} trainable parameters, expected {want[s]['trainable_parameters']}"
+        )
         assert got[s]["seconds_per_step"] > 0 and got[s]["peak_memory_mb"] >= 0
 
 
@@ -218,7 +258,9 @@ def test_lora_trains_under_one_percent_and_learns(recorded, recorded_reference):
     lora = got["LoRA"]
     assert lora["trainable_parameters"] < 0.01 * lora["total_parameters"], "LoRA should train under 1% of MiniLM"
     assert abs(lora["accuracy"] - want["LoRA"]["accuracy"]) <= ACCURACY_TOLERANCE, (
-        f"LoRA test accuracy {lora['accuracy']:.3f}, reference {want['LoRA']['accuracy']:.3f}: check LoRALinear and add_lora")
+        f"LoRA test accuracy {lora['accuracy']:.3f}, reference {want['LoRA']['accuracy']:.3f}: "
+        "check LoRALinear and add_lora"
+    )
 
 
 @graded("experiment", 1)

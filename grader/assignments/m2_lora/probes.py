@@ -17,21 +17,43 @@ def tiny(kind):
 
     torch.manual_seed(0)
     if kind == "bert":
-        return t.BertForSequenceClassification(t.BertConfig(vocab_size=64, hidden_size=16, num_hidden_layers=2,
-                                                            num_attention_heads=2, intermediate_size=32, num_labels=3))
+        return t.BertForSequenceClassification(
+            t.BertConfig(
+                vocab_size=64,
+                hidden_size=16,
+                num_hidden_layers=2,
+                num_attention_heads=2,
+                intermediate_size=32,
+                num_labels=3,
+            )
+        )
     if kind == "distilbert":
-        return t.DistilBertForSequenceClassification(t.DistilBertConfig(vocab_size=64, dim=16, n_layers=2, n_heads=2,
-                                                                        hidden_dim=32, num_labels=2))
+        return t.DistilBertForSequenceClassification(
+            t.DistilBertConfig(vocab_size=64, dim=16, n_layers=2, n_heads=2, hidden_dim=32, num_labels=2)
+        )
     if kind == "gpt2":
         return t.GPT2LMHeadModel(t.GPT2Config(vocab_size=64, n_embd=16, n_layer=2, n_head=2, n_positions=32))
     if kind == "llama":
-        return t.LlamaForCausalLM(t.LlamaConfig(vocab_size=64, hidden_size=16, intermediate_size=32, num_hidden_layers=2,
-                                                num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=64))
+        return t.LlamaForCausalLM(
+            t.LlamaConfig(
+                vocab_size=64,
+                hidden_size=16,
+                intermediate_size=32,
+                num_hidden_layers=2,
+                num_attention_heads=2,
+                num_key_value_heads=1,
+                max_position_embeddings=64,
+            )
+        )
     raise ValueError(kind)
 
 
-TARGETS = {"bert": ["query", "value"], "distilbert": ["q_lin", "v_lin"], "gpt2": ["c_attn", "c_proj"],
-           "llama": ["q_proj", "v_proj", "down_proj"]}
+TARGETS = {
+    "bert": ["query", "value"],
+    "distilbert": ["q_lin", "v_lin"],
+    "gpt2": ["c_attn", "c_proj"],
+    "llama": ["q_proj", "v_proj", "down_proj"],
+}
 
 
 # --- LoRALinear ----------------------------------------------------------------------------------
@@ -58,17 +80,26 @@ def set_adapters(layer, seed):
 def parts(layer, x):
     """Everything the layer's output follows from: the checks recompute what it should be."""
     base = layer.base
-    return {"x": x, "base_weight": base.weight.detach().clone(),
-            "base_bias": base.bias.detach().clone() if base.bias is not None else None,
-            "A": layer.lora_A.detach().clone(), "B": layer.lora_B.detach().clone(), "scaling": float(layer.scaling)}
+    return {
+        "x": x,
+        "base_weight": base.weight.detach().clone(),
+        "base_bias": base.bias.detach().clone() if base.bias is not None else None,
+        "A": layer.lora_A.detach().clone(),
+        "B": layer.lora_B.detach().clone(),
+        "scaling": float(layer.scaling),
+    }
 
 
 @probe("LoRALinear", "initialisation")
 def _(student, device):
     layer = lora_layer(student, nn.Linear(64, 24), r=8, alpha=32)
     x = torch.randn(5, 64, generator=draws(1))
-    return {**parts(layer, x), "output": layer(x).detach(),
-            "A_type": type(layer.lora_A).__name__, "B_type": type(layer.lora_B).__name__}
+    return {
+        **parts(layer, x),
+        "output": layer(x).detach(),
+        "A_type": type(layer.lora_A).__name__,
+        "B_type": type(layer.lora_B).__name__,
+    }
 
 
 @probe("LoRALinear", "matches_peft")
@@ -105,8 +136,11 @@ def _(student, device):
     merged = layer.merged()
     if not isinstance(merged, nn.Linear) or type(merged) is not nn.Linear:
         raise ProbeFailure(f"merged() should return a plain nn.Linear, got {type(merged).__name__}")
-    found.update(merged=merged(x).detach(), unmerged=layer(x).detach(),
-                 merged_bias=merged.bias.detach().clone() if merged.bias is not None else None)
+    found.update(
+        merged=merged(x).detach(),
+        unmerged=layer(x).detach(),
+        merged_bias=merged.bias.detach().clone() if merged.bias is not None else None,
+    )
     with torch.no_grad():
         merged.weight.add_(1.0)  # a merged layer that shares its weight with the base would move the base too
     found["base_weight_after_edit"] = layer.base.weight.detach().clone()
@@ -121,8 +155,11 @@ def _(student, device):
     found = parts(layer, x)
     layer(x).pow(2).sum().backward()
     parameters = list(nn.Module.named_parameters(layer))
-    return {**found, "trainable": sorted(n for n, p in parameters if p.requires_grad),
-            "grads": {n: p.grad.detach().clone() for n, p in parameters if p.grad is not None}}
+    return {
+        **found,
+        "trainable": sorted(n for n, p in parameters if p.requires_grad),
+        "grads": {n: p.grad.detach().clone() for n, p in parameters if p.grad is not None},
+    }
 
 
 @probe("LoRALinear", "dropout_on_branch")
@@ -143,14 +180,18 @@ def _(student, device):
 # --- add_lora and lora_parameter_count ----------------------------------------------------------------
 def injection(student, kind, modules_to_save=()):
     model = tiny(kind)
-    model = expect(student.add_lora(model, TARGETS[kind], 4, 8, 0.0, modules_to_save), nn.Module,
-                   "what add_lora returns (the model)")
+    model = expect(
+        student.add_lora(model, TARGETS[kind], 4, 8, 0.0, modules_to_save),
+        nn.Module,
+        "what add_lora returns (the model)",
+    )
     wrapped = sorted(n for n, m in nn.Module.named_modules(model) if hasattr(m, "lora_A") and hasattr(m, "lora_B"))
     parameters = list(nn.Module.named_parameters(model))
     return model, {
         "wrapped": wrapped,
         "trainable": sorted(n for n, p in parameters if p.requires_grad),
-        "lora_parameters": sum(p.numel() for n, p in parameters if "lora_" in n)}
+        "lora_parameters": sum(p.numel() for n, p in parameters if "lora_" in n),
+    }
 
 
 @probe("add_lora", "bert_with_head")
@@ -175,14 +216,18 @@ def _(student, device):
 
 @probe("lora_parameter_count", "encoders")
 def _(student, device):
-    return {kind: int(expect(student.lora_parameter_count(tiny(kind), TARGETS[kind], r), int, "the count"))
-            for kind, r in (("bert", 4), ("distilbert", 16))}
+    return {
+        kind: int(expect(student.lora_parameter_count(tiny(kind), TARGETS[kind], r), int, "the count"))
+        for kind, r in (("bert", 4), ("distilbert", 16))
+    }
 
 
 @probe("lora_parameter_count", "decoders")
 def _(student, device):
-    counts = {kind: int(expect(student.lora_parameter_count(tiny(kind), TARGETS[kind], 8), int, "the count"))
-              for kind in ("llama", "gpt2")}
+    counts = {
+        kind: int(expect(student.lora_parameter_count(tiny(kind), TARGETS[kind], 8), int, "the count"))
+        for kind in ("llama", "gpt2")
+    }
     counts["llama_lm_head"] = int(student.lora_parameter_count(tiny("llama"), ["lm_head"], 2))
     return counts
 
@@ -196,9 +241,13 @@ def _(student, device):
     if not isinstance(wrapped, PeftModel):
         raise ProbeFailure(f"peft_lora should return a peft PeftModel (get_peft_model), got {type(wrapped).__name__}")
     config = wrapped.peft_config["default"]
-    return {"trainable": sorted(n for n, p in wrapped.named_parameters() if p.requires_grad),
-            "task_type": str(config.task_type), "r": int(config.r), "alpha": float(config.lora_alpha),
-            "targets": sorted(config.target_modules)}
+    return {
+        "trainable": sorted(n for n, p in wrapped.named_parameters() if p.requires_grad),
+        "task_type": str(config.task_type),
+        "r": int(config.r),
+        "alpha": float(config.lora_alpha),
+        "targets": sorted(config.target_modules),
+    }
 
 
 # --- mask_prompt_labels -------------------------------------------------------------------------------
@@ -210,26 +259,56 @@ def masked(student, ids, mask, lengths):
 
 @probe("mask_prompt_labels", "right_padding")
 def _(student, device):
-    return masked(student, [[5, 6, 7, 8, 9, 2, 2], [5, 6, 7, 2, 2, 2, 2], [5, 6, 7, 8, 9, 10, 11]],
-                  [[1, 1, 1, 1, 1, 0, 0], [1, 1, 1, 0, 0, 0, 0], [1, 1, 1, 1, 1, 1, 1]], [2, 1, 4])
+    return masked(
+        student,
+        [[5, 6, 7, 8, 9, 2, 2], [5, 6, 7, 2, 2, 2, 2], [5, 6, 7, 8, 9, 10, 11]],
+        [[1, 1, 1, 1, 1, 0, 0], [1, 1, 1, 0, 0, 0, 0], [1, 1, 1, 1, 1, 1, 1]],
+        [2, 1, 4],
+    )
 
 
 @probe("mask_prompt_labels", "left_padding_pad_is_eos")
 def _(student, device):
     eos = 2  # padding with the end-of-text token: only the mask tells padding from a real eos
-    return masked(student, [[eos, eos, 5, 6, 7, eos], [eos, 5, 6, 7, 8, eos], [5, 6, 7, 8, 9, eos]],
-                  [[0, 0, 1, 1, 1, 1], [0, 1, 1, 1, 1, 1], [1, 1, 1, 1, 1, 1]], [1, 3, 2])
+    return masked(
+        student,
+        [[eos, eos, 5, 6, 7, eos], [eos, 5, 6, 7, 8, eos], [5, 6, 7, 8, 9, eos]],
+        [[0, 0, 1, 1, 1, 1], [0, 1, 1, 1, 1, 1], [1, 1, 1, 1, 1, 1]],
+        [1, 3, 2],
+    )
 
 
 @probe("mask_prompt_labels", "edge_lengths")
 def _(student, device):
-    return masked(student, [[5, 6, 7, 0], [5, 6, 7, 8], [0, 0, 5, 6]], [[1, 1, 1, 0], [1, 1, 1, 1], [0, 0, 1, 1]],
-                  torch.tensor([0, 4, 2]))
+    return masked(
+        student,
+        [[5, 6, 7, 0], [5, 6, 7, 8], [0, 0, 5, 6]],
+        [[1, 1, 1, 0], [1, 1, 1, 1], [0, 0, 1, 1]],
+        torch.tensor([0, 4, 2]),
+    )
 
 
 # --- classify_with_lm ---------------------------------------------------------------------------------
-WORDS = ["<pad>", "<eos>", "review", ":", "good", "bad", "film", "plot", "great", "awful", "sentiment", "positive",
-         "negative", "very", "not", "the", "story", "acting"]
+WORDS = [
+    "<pad>",
+    "<eos>",
+    "review",
+    ":",
+    "good",
+    "bad",
+    "film",
+    "plot",
+    "great",
+    "awful",
+    "sentiment",
+    "positive",
+    "negative",
+    "very",
+    "not",
+    "the",
+    "story",
+    "acting",
+]
 
 
 def word_tokenizer(padding_side, pad_is_eos):
@@ -245,19 +324,41 @@ def word_tokenizer(padding_side, pad_is_eos):
     return tokenizer
 
 
-PROMPTS = ["review : great film sentiment :", "review : awful plot not good sentiment :", "review : good sentiment :",
-           "review : the story very bad the acting very awful sentiment :", "sentiment :"]
+PROMPTS = [
+    "review : great film sentiment :",
+    "review : awful plot not good sentiment :",
+    "review : good sentiment :",
+    "review : the story very bad the acting very awful sentiment :",
+    "sentiment :",
+]
 # all of one length: no padding, so only the choice of label token can go wrong
-EVEN_PROMPTS = ["review : great film sentiment :", "review : awful plot sentiment :", "review : not good sentiment :",
-                "review : very bad sentiment :", "review : the acting sentiment :"]
+EVEN_PROMPTS = [
+    "review : great film sentiment :",
+    "review : awful plot sentiment :",
+    "review : not good sentiment :",
+    "review : very bad sentiment :",
+    "review : the acting sentiment :",
+]
 
 
 def predictions(student, padding_side, pad_is_eos, words, prompts=PROMPTS):
     import transformers as t
 
-    model = reinitialise(t.LlamaForCausalLM(t.LlamaConfig(vocab_size=len(WORDS), hidden_size=32, intermediate_size=64,
-                                                          num_hidden_layers=2, num_attention_heads=4,
-                                                          num_key_value_heads=2, pad_token_id=0)), seed=3, scale=0.5)
+    model = reinitialise(
+        t.LlamaForCausalLM(
+            t.LlamaConfig(
+                vocab_size=len(WORDS),
+                hidden_size=32,
+                intermediate_size=64,
+                num_hidden_layers=2,
+                num_attention_heads=4,
+                num_key_value_heads=2,
+                pad_token_id=0,
+            )
+        ),
+        seed=3,
+        scale=0.5,
+    )
     predicted = student.classify_with_lm(model, word_tokenizer(padding_side, pad_is_eos), prompts, words)
     predicted = expect(predicted, torch.Tensor, "what classify_with_lm returns")
     return {"predicted": predicted.detach().clone(), "dtype": str(predicted.dtype)}

@@ -7,6 +7,7 @@ Tolerances, and why:
   GPU (cuDNN convolutions, TF32 disabled) and differ from the CPU in summation order only;
 - experiment accuracies: see ACCURACY_TOLERANCE.
 """
+
 import torch
 
 from grader.checking import close, graded, per_model, recorded_experiment
@@ -32,26 +33,41 @@ def test_eval_output_is_normalised_per_channel(student, reference):
     expected = want["first"][:, 0, 0]
     assert close(x.mean(dim=(1, 2)), expected, rtol=0, atol=1e-5), (
         f"a constant image of colour (51, 153, 204) should give channels {[round(v, 3) for v in expected.tolist()]}, "
-        f"got {[round(v, 3) for v in x.mean(dim=(1, 2)).tolist()]}: scale pixels to [0, 1], then (x - mean) / std per channel")
+        f"got {[round(v, 3) for v in x.mean(dim=(1, 2)).tolist()]}: "
+        "scale pixels to [0, 1], then (x - mean) / std per channel"
+    )
 
 
 @graded("build_transforms", 1)
 def test_greyscale_becomes_three_channels(student, reference):
-    x, want = student("build_transforms.eval_greyscale")["tensor"], reference("build_transforms.eval_greyscale")["tensor"]
-    assert tuple(x.shape) == (3, 20, 20), (f"a 20x28 greyscale image should become [3, 20, 20], got {list(x.shape)}: "
-                                           "convert to RGB and resize to (image_size, image_size), which also squares non-square images")
+    x, want = (
+        student("build_transforms.eval_greyscale")["tensor"],
+        reference("build_transforms.eval_greyscale")["tensor"],
+    )
+    assert tuple(x.shape) == (3, 20, 20), (
+        f"a 20x28 greyscale image should become [3, 20, 20], got {list(x.shape)}: "
+        "convert to RGB and resize to (image_size, image_size), which also squares non-square images"
+    )
     assert torch.equal(x[0], x[1]) and torch.equal(x[1], x[2]), "a greyscale image should give three identical channels"
     # any interpolation mode is fine; wrong scaling or normalisation shifts the mean by 0.3 or more
-    assert abs(x.mean().item() - want.mean().item()) < 0.05, "the greyscale digit is not normalised like the reference: check ToTensor and Normalize"
+    assert abs(x.mean().item() - want.mean().item()) < 0.05, (
+        "the greyscale digit is not normalised like the reference: check ToTensor and Normalize"
+    )
 
 
 @graded("build_transforms", 1)
 def test_train_is_random_and_eval_is_not(student):
     got = student("build_transforms.train_random")
-    assert all(tuple(t.shape) == (3, 24, 24) for t in got["train"]), "training transforms must also give [3, image_size, image_size]"
-    assert torch.equal(got["eval"][0], got["eval"][1]), "with train=False the same image must always give the same tensor"
+    assert all(tuple(t.shape) == (3, 24, 24) for t in got["train"]), (
+        "training transforms must also give [3, image_size, image_size]"
+    )
+    assert torch.equal(got["eval"][0], got["eval"][1]), (
+        "with train=False the same image must always give the same tensor"
+    )
     distinct = len({tuple(t.flatten().tolist()) for t in got["train"]})
-    assert distinct > 1, "with train=True, add random augmentation (e.g. T.RandomAffine): four calls gave identical tensors"
+    assert distinct > 1, (
+        "with train=True, add random augmentation (e.g. T.RandomAffine): four calls gave identical tensors"
+    )
 
 
 # --- replace_head ------------------------------------------------------------------------------
@@ -66,20 +82,25 @@ def _head_computes_the_output(got, model):
     logits = x @ weight.T + (bias if bias is not None else 0)
     assert close(logits, got["output"], rtol=1e-4, atol=1e-4), (
         f"{model}: the model's output is not what its new Linear(…, 7) computes: replace the last Linear "
-        "that makes the logits, and keep the rest of the forward pass as it was")
+        "that makes the logits, and keep the rest of the forward pass as it was"
+    )
 
 
 def _check_head(got, want, model):
     assert list(got["output"].shape) == [2, 7], (
-        f"{model}: the output should be [batch, 7] after replace_head(model, 7), got {list(got['output'].shape)}")
+        f"{model}: the output should be [batch, 7] after replace_head(model, 7), got {list(got['output'].shape)}"
+    )
     wanted = _heads(want)[0]
     found = [(h["name"], h["in"]) for h in _heads(got)]
     assert found == [(wanted["name"], wanted["in"])], (
         f"{model}: expected the final layer {wanted['name']!r} to become Linear({wanted['in']}, 7); "
-        f"new linear layers found: {found or 'none'}")
+        f"new linear layers found: {found or 'none'}"
+    )
     shapes = [(layer["name"], layer["in"], layer["out"]) for layer in got["linears"]]
-    assert shapes == [(layer["name"], layer["in"], layer["out"]) for layer in want["linears"]] \
-        and got["parameters"] == want["parameters"], f"{model}: only the final classification layer should change"
+    assert (
+        shapes == [(layer["name"], layer["in"], layer["out"]) for layer in want["linears"]]
+        and got["parameters"] == want["parameters"]
+    ), f"{model}: only the final classification layer should change"
     _head_computes_the_output(got, model)
 
 
@@ -106,16 +127,24 @@ def test_new_head_trains_in_a_frozen_model(student, reference):
 
 # --- freeze_backbone -------------------------------------------------------------------------
 def _check_trainable(got, want, model):
-    extra, missing = sorted(set(got["trainable"]) - set(want["trainable"])), sorted(set(want["trainable"]) - set(got["trainable"]))
+    extra, missing = (
+        sorted(set(got["trainable"]) - set(want["trainable"])),
+        sorted(set(want["trainable"]) - set(got["trainable"])),
+    )
     assert not missing, f"{model}: the classification layer must stay trainable; frozen by mistake: {missing[:3]}"
-    assert not extra, f"{model}: only the final classification layer should train; also trainable: {extra[:3]}{' ...' if len(extra) > 3 else ''}"
+    assert not extra, (
+        f"{model}: only the final classification layer should train; "
+        f"also trainable: {extra[:3]}{' ...' if len(extra) > 3 else ''}"
+    )
     # what really receives a gradient must be what claims to train, as much as in the reference (float32, 1e-3)
     learning = sorted(name for name, size in got["gradient"].items() if size > 0)
     assert learning == sorted(want["trainable"]), (
         f"{model}: in a backward pass these parameters received gradients: {learning[:3]}"
-        f"{' ...' if len(learning) > 3 else ''}; only {sorted(want['trainable'])} should")
+        f"{' ...' if len(learning) > 3 else ''}; only {sorted(want['trainable'])} should"
+    )
     assert all(close(got["gradient"][n], want["gradient"][n], rtol=1e-3, atol=1e-9) for n in want["trainable"]), (
-        f"{model}: the classification layer's gradients differ from the reference's: keep its weights as they were")
+        f"{model}: the classification layer's gradients differ from the reference's: keep its weights as they were"
+    )
 
 
 @graded("freeze_backbone", 1)
@@ -132,15 +161,19 @@ def test_timm_backbones_frozen_and_head_trainable(student, reference):
 @graded("count_parameters", 1)
 def test_counts_of_a_partly_frozen_resnet(student, reference):
     got, want = student("count_parameters.partly_frozen_resnet"), reference("count_parameters.partly_frozen_resnet")
-    assert got == want, (f"expected (trainable, total) = {tuple(want)}, got {tuple(got)}: count parameters "
-                         "(model.parameters()), not buffers such as BatchNorm running statistics")
+    assert got == want, (
+        f"expected (trainable, total) = {tuple(want)}, got {tuple(got)}: count parameters "
+        "(model.parameters()), not buffers such as BatchNorm running statistics"
+    )
 
 
 @graded("count_parameters", 1)
 def test_shared_weights_counted_once(student, reference):
     got, want = student("count_parameters.tied_weights"), reference("count_parameters.tied_weights")
-    assert got == want, (f"for a model whose output layer shares the embedding's weight, expected {tuple(want)}, "
-                         f"got {tuple(got)}: a shared tensor counts once, and buffers do not count")
+    assert got == want, (
+        f"for a model whose output layer shares the embedding's weight, expected {tuple(want)}, "
+        f"got {tuple(got)}: a shared tensor counts once, and buffers do not count"
+    )
 
 
 # --- unfreeze_last_blocks ----------------------------------------------------------------------
@@ -154,8 +187,11 @@ def _check_unfrozen(got, want, what):
 
 @graded("unfreeze_last_blocks", 1)
 def test_n_zero_trains_only_the_classifier(student, reference):
-    _check_unfrozen(student("unfreeze_last_blocks.n0"), reference("unfreeze_last_blocks.n0"),
-                    "n=0 (remember that blocks[-0:] is every block)")
+    _check_unfrozen(
+        student("unfreeze_last_blocks.n0"),
+        reference("unfreeze_last_blocks.n0"),
+        "n=0 (remember that blocks[-0:] is every block)",
+    )
 
 
 @graded("unfreeze_last_blocks", 1)
@@ -167,8 +203,11 @@ def test_last_n_stages_and_conv_head(student, reference):
 
 @graded("unfreeze_last_blocks", 1)
 def test_n_beyond_the_stages_trains_everything(student, reference):
-    _check_unfrozen(student("unfreeze_last_blocks.more_than_stages"), reference("unfreeze_last_blocks.more_than_stages"),
-                    "n=100 on a frozen model")
+    _check_unfrozen(
+        student("unfreeze_last_blocks.more_than_stages"),
+        reference("unfreeze_last_blocks.more_than_stages"),
+        "n=100 on a frozen model",
+    )
 
 
 # --- make_optimizer -------------------------------------------------------------------------------
@@ -181,10 +220,13 @@ def test_adamw_with_discriminative_learning_rates(student, reference):
     got, want = student("make_optimizer.fine_tuning"), reference("make_optimizer.fine_tuning")
     assert got["type"] == "AdamW", f"use torch.optim.AdamW, not {got['type']}"
     groups = _groups_by_lr(got)
-    assert sorted(groups) == [0.001, 0.01], f"expected a group at lr 0.01 (head) and one at 0.001 (backbone), got lrs {sorted(groups)}"
+    assert sorted(groups) == [0.001, 0.01], (
+        f"expected a group at lr 0.01 (head) and one at 0.001 (backbone), got lrs {sorted(groups)}"
+    )
     head = [n for n in want["groups"][0]["params"]]
     assert sorted(groups[0.01]["params"]) == sorted(head), (
-        f"the lr=head_lr group should hold the classification layer {head}, got {groups[0.01]['params'][:3]}")
+        f"the lr=head_lr group should hold the classification layer {head}, got {groups[0.01]['params'][:3]}"
+    )
     assert all(abs(g["weight_decay"] - 0.05) < 1e-12 for g in got["groups"]), "pass weight_decay to AdamW"
 
 
@@ -195,15 +237,21 @@ def test_frozen_parameters_left_out(student, reference):
     expected = [n for g in want["groups"] for n in g["params"]]
     assert len(handed) == len(set(handed)), "a parameter appears in two groups"
     extra = sorted(set(handed) - set(expected))
-    assert not extra, f"frozen parameters were given to the optimizer ({len(extra)}, e.g. {extra[:2]}): keep only requires_grad ones"
-    assert set(handed) == set(expected), f"trainable parameters missing from the optimizer: {sorted(set(expected) - set(handed))[:3]}"
+    assert not extra, (
+        f"frozen parameters were given to the optimizer ({len(extra)}, e.g. {extra[:2]}): keep only requires_grad ones"
+    )
+    assert set(handed) == set(expected), (
+        f"trainable parameters missing from the optimizer: {sorted(set(expected) - set(handed))[:3]}"
+    )
 
 
 @graded("make_optimizer", 1)
 def test_empty_group_omitted(student, reference):
     got = student("make_optimizer.head_only")
     assert len(got["groups"]) == 1, (
-        f"with only the head trainable there should be one group, got {len(got['groups'])}: omit a group with no parameters")
+        f"with only the head trainable there should be one group, got {len(got['groups'])}: "
+        "omit a group with no parameters"
+    )
     assert abs(got["groups"][0]["lr"] - 0.02) < 1e-12 and sorted(got["groups"][0]["params"]) == ["fc.bias", "fc.weight"]
 
 
@@ -213,15 +261,18 @@ def test_mean_loss_per_sample_with_uneven_batches(student, reference):
     got, want = student("train_one_epoch.mean_loss"), reference("train_one_epoch.mean_loss")
     assert close(got, want, rtol=1e-4, atol=1e-5), (
         f"expected a mean loss of {want:.5f} over 10 samples in batches of 4, 4, 2, got {got:.5f}: "
-        "weight each batch's loss by its size and divide by the number of samples")
+        "weight each batch's loss by its size and divide by the number of samples"
+    )
 
 
 @graded("train_one_epoch", 1)
 def test_parameters_after_one_epoch(student, reference):
     got, want = student("train_one_epoch.updates"), reference("train_one_epoch.updates")
     off = [name for name in want if name not in got or not close(got[name], want[name], rtol=1e-4, atol=1e-5)]
-    assert not off, (f"after one epoch of SGD the parameters differ from the reference ({', '.join(off[:3])}): "
-                     "call optimizer.zero_grad(), loss.backward() and optimizer.step() once per batch")
+    assert not off, (
+        f"after one epoch of SGD the parameters differ from the reference ({', '.join(off[:3])}): "
+        "call optimizer.zero_grad(), loss.backward() and optimizer.step() once per batch"
+    )
 
 
 @graded("train_one_epoch", 1)
@@ -229,10 +280,14 @@ def test_frozen_batchnorm_keeps_its_statistics(student, reference):
     got, want = student("train_one_epoch.frozen_batchnorm"), reference("train_one_epoch.frozen_batchnorm")
     for key in ("1.running_mean", "1.running_var"):
         assert torch.equal(got["after"][key], got["before"][key]), (
-            "a BatchNorm layer whose parameters are frozen changed its running statistics: put it in eval() mode after model.train()")
+            "a BatchNorm layer whose parameters are frozen changed its running statistics: "
+            "put it in eval() mode after model.train()"
+        )
     for key in ("4.running_mean", "4.running_var"):
         assert close(got["after"][key], want["after"][key], rtol=1e-4, atol=1e-5), (
-            "a trainable BatchNorm layer should update its running statistics: keep the rest of the model in train() mode")
+            "a trainable BatchNorm layer should update its running statistics: "
+            "keep the rest of the model in train() mode"
+        )
 
 
 @graded("train_one_epoch", 1)
@@ -244,7 +299,8 @@ def test_custom_loss_and_training_mode(student, reference):
     expected = sum(value * n for value, n in got["batch_losses"]) / sum(n for _, n in got["batch_losses"])
     assert close(got["loss"], expected, rtol=1e-6, atol=1e-7), "the returned loss is not the mean of the given loss_fn"
     assert got["dropout"] and all(_dropped_out(x, y, p=0.5) for x, y in got["dropout"]), (
-        "call model.train() so that dropout is active while training")
+        "call model.train() so that dropout is active while training"
+    )
 
 
 def _dropped_out(inputs, outputs, p):
@@ -268,18 +324,23 @@ def test_confusion_matrix_rows_are_true_classes(student, reference):
 @graded("evaluate", 1)
 def test_accuracy_and_per_class_accuracy(student, reference):
     got, want = student("evaluate.confusion"), reference("evaluate.confusion")
-    assert abs(got["accuracy"] - want["accuracy"]) < 1e-6, f"accuracy should be {want['accuracy']:.4f}, got {got['accuracy']:.4f}"
+    assert abs(got["accuracy"] - want["accuracy"]) < 1e-6, (
+        f"accuracy should be {want['accuracy']:.4f}, got {got['accuracy']:.4f}"
+    )
     assert close(got["per_class_accuracy"], want["per_class_accuracy"], rtol=0, atol=1e-6), (
         f"per-class accuracy should be {[round(v, 3) for v in want['per_class_accuracy'].tolist()]}, got "
         f"{[round(v, 3) for v in got['per_class_accuracy'].float().tolist()]}: the share of each true class "
-        "predicted correctly, 0 for a class with no samples")
+        "predicted correctly, 0 for a class with no samples"
+    )
 
 
 @graded("evaluate", 1)
 def test_dropout_off_and_no_gradients(student):
     got = student("evaluate.dropout_and_gradients")
     first = got["confusions"][0]
-    assert all(torch.equal(c, first) for c in got["confusions"]), "results vary from run to run: call model.eval() to turn dropout off"
+    assert all(torch.equal(c, first) for c in got["confusions"]), (
+        "results vary from run to run: call model.eval() to turn dropout off"
+    )
     assert not any(got["grad_enabled"]), "evaluation should not compute gradients: wrap it in torch.no_grad()"
 
 
@@ -290,15 +351,22 @@ def test_features_are_the_classifier_inputs(student, reference):
     for model in want:
         assert tuple(got[model].shape) == tuple(want[model].shape), (
             f"{model}: features should be {list(want[model].shape)} (the input of the final linear layer), "
-            f"got {list(got[model].shape)}{': these look like logits' if got[model].shape[-1] == 1000 or got[model].shape[-1] == 6 else ''}")
-        assert close(got[model], want[model], rtol=1e-4, atol=1e-5), f"{model}: features differ from the inputs of the final linear layer"
+            f"got {list(got[model].shape)}{': these look like logits' if got[model].shape[-1] in (1000, 6) else ''}"
+        )
+        assert close(got[model], want[model], rtol=1e-4, atol=1e-5), (
+            f"{model}: features differ from the inputs of the final linear layer"
+        )
 
 
 @graded("extract_features", 1)
 def test_labels_in_order_and_evaluation_mode(student, reference):
     got = student("extract_features.labels_and_eval_mode")
-    assert got["labels"].tolist() == [3, 1, 4, 1, 0], f"labels should come back in loader order, got {got['labels'].tolist()}"
-    assert torch.equal(got["features"][0], got["features"][1]), "features vary between calls: call model.eval() (dropout, BatchNorm)"
+    assert got["labels"].tolist() == [3, 1, 4, 1, 0], (
+        f"labels should come back in loader order, got {got['labels'].tolist()}"
+    )
+    assert torch.equal(got["features"][0], got["features"][1]), (
+        "features vary between calls: call model.eval() (dropout, BatchNorm)"
+    )
     assert not got["requires_grad"], "features should not carry gradients: extract under torch.no_grad()"
 
 
@@ -314,7 +382,9 @@ def test_results_recorded(recorded):
     assert not missing, f"results are missing for {missing}: run every cell of the experiment"
     for s in STRATEGIES:
         accuracy = results[s].get("accuracy")
-        assert isinstance(accuracy, (int, float)) and 0 <= accuracy <= 1, f"{s}: accuracy {accuracy!r} is not a fraction"
+        assert isinstance(accuracy, (int, float)) and 0 <= accuracy <= 1, (
+            f"{s}: accuracy {accuracy!r} is not a fraction"
+        )
 
 
 @graded("experiment", 2)
@@ -324,7 +394,8 @@ def test_accuracies_match_reference(recorded, recorded_reference):
         got = (results.get(s) or {}).get("accuracy")
         assert isinstance(got, (int, float)) and abs(got - want[s]["accuracy"]) <= ACCURACY_TOLERANCE, (
             f"{s}: test accuracy {got} is far from the reference {want[s]['accuracy']:.3f} "
-            f"(tolerance {ACCURACY_TOLERANCE}): check the functions the experiment uses")
+            f"(tolerance {ACCURACY_TOLERANCE}): check the functions the experiment uses"
+        )
 
 
 @graded("experiment", 1)
@@ -332,7 +403,8 @@ def test_pretraining_beats_scratch(recorded):
     results = _strategies(recorded)
     accuracy = {s: (results.get(s) or {}).get("accuracy", 0) for s in STRATEGIES}
     assert accuracy["feature_extraction"] > accuracy["scratch"] and accuracy["fine_tuning"] > accuracy["scratch"], (
-        f"with ten labels per class pretrained features should beat training from scratch; got {accuracy}")
+        f"with ten labels per class pretrained features should beat training from scratch; got {accuracy}"
+    )
 
 
 @graded("experiment", 1)
@@ -341,4 +413,5 @@ def test_trainable_parameter_counts(recorded, recorded_reference):
     for s in STRATEGIES:
         got = (results.get(s) or {}).get("trainable_parameters")
         assert got == want[s]["trainable_parameters"], (
-            f"{s}: {got} trainable parameters, expected {want[s]['trainable_parameters']}")
+            f"{s}: {got} trainable parameters, expected {want[s]['trainable_parameters']}"
+        )

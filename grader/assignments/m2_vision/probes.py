@@ -12,6 +12,7 @@ gradient, how far each parameter moved in one step), and the check compares them
 Parameters and modules are listed through nn.Module's own methods, so a model
 that overrides them on itself cannot hide what it holds.
 """
+
 import numpy as np
 import timm
 import torch
@@ -22,7 +23,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 
-# --- models: random weights, the families COURSE.md names -----------------------------------
+# --- models: random weights, the families the contract names -----------------------------------
 def resnet18():
     return torchvision.models.resnet18(num_classes=1000)
 
@@ -44,8 +45,9 @@ def timm_vit():
 
 
 def torchvision_vit():
-    return torchvision.models.VisionTransformer(image_size=32, patch_size=8, num_layers=2, num_heads=2,
-                                                hidden_dim=32, mlp_dim=64, num_classes=1000)
+    return torchvision.models.VisionTransformer(
+        image_size=32, patch_size=8, num_layers=2, num_heads=2, hidden_dim=32, mlp_dim=64, num_classes=1000
+    )
 
 
 def named_parameters(model):
@@ -74,8 +76,10 @@ def as_image_tensor(value, what):
 def _(student, device):
     transform = student.build_transforms(False, 12, (0.1, 0.3, 0.6), (0.2, 0.5, 0.25))
     image = Image.new("RGB", (16, 16), (51, 153, 204))
-    return {"first": as_image_tensor(transform(image), "the transformed image"),
-            "second": as_image_tensor(transform(image), "the transformed image")}
+    return {
+        "first": as_image_tensor(transform(image), "the transformed image"),
+        "second": as_image_tensor(transform(image), "the transformed image"),
+    }
 
 
 @probe("build_transforms", "eval_greyscale")
@@ -91,15 +95,24 @@ def _(student, device):
     image = Image.fromarray(pixels)
     train = student.build_transforms(True, 24, (0.5, 0.5, 0.5), (0.5, 0.5, 0.5))
     evaluate = student.build_transforms(False, 24, (0.5, 0.5, 0.5), (0.5, 0.5, 0.5))
-    return {"train": [as_image_tensor(train(image), "the transformed training image") for _ in range(4)],
-            "eval": [as_image_tensor(evaluate(image), "the transformed image") for _ in range(2)]}
+    return {
+        "train": [as_image_tensor(train(image), "the transformed training image") for _ in range(4)],
+        "eval": [as_image_tensor(evaluate(image), "the transformed image") for _ in range(2)],
+    }
 
 
 # --- replace_head ----------------------------------------------------------------------------
 def linear_layers(model):
-    return [{"name": n, "in": m.in_features, "out": m.out_features,
-             "requires_grad": [p.requires_grad for _, p in named_parameters(m)]}
-            for n, m in nn.Module.named_modules(model) if isinstance(m, nn.Linear)]
+    return [
+        {
+            "name": n,
+            "in": m.in_features,
+            "out": m.out_features,
+            "requires_grad": [p.requires_grad for _, p in named_parameters(m)],
+        }
+        for n, m in nn.Module.named_modules(model)
+        if isinstance(m, nn.Linear)
+    ]
 
 
 def head_facts(student, model):
@@ -114,13 +127,15 @@ def head_facts(student, model):
     if output.requires_grad:
         output.sum().backward()
     head = heads[-1] if heads else None
-    return {"linears": linear_layers(model),
-            "parameters": [[name, list(p.shape)] for name, p in named_parameters(model)],
-            "output": output.detach(),
-            "head_input": seen[-1] if seen else None,
-            "head_weight": head.weight.detach() if head is not None else None,
-            "head_bias": head.bias.detach() if head is not None and head.bias is not None else None,
-            "head_weight_grad": head.weight.grad if head is not None else None}
+    return {
+        "linears": linear_layers(model),
+        "parameters": [[name, list(p.shape)] for name, p in named_parameters(model)],
+        "output": output.detach(),
+        "head_input": seen[-1] if seen else None,
+        "head_weight": head.weight.detach() if head is not None else None,
+        "head_bias": head.bias.detach() if head is not None and head.bias is not None else None,
+        "head_weight_grad": head.weight.grad if head is not None else None,
+    }
 
 
 @probe("replace_head", "torchvision")
@@ -130,8 +145,11 @@ def _(student, device):
 
 @probe("replace_head", "timm_and_vit")
 def _(student, device):
-    return {"efficientnet_b0": head_facts(student, efficientnet_b0()), "timm_vit": head_facts(student, timm_vit()),
-            "torchvision_vit": head_facts(student, torchvision_vit())}
+    return {
+        "efficientnet_b0": head_facts(student, efficientnet_b0()),
+        "timm_vit": head_facts(student, timm_vit()),
+        "torchvision_vit": head_facts(student, torchvision_vit()),
+    }
 
 
 @probe("replace_head", "frozen_model")
@@ -148,20 +166,29 @@ def freezing_facts(student, model):
     output = expect(model(images(2)), torch.Tensor, "the model's output")
     if output.requires_grad:
         output.pow(2).mean().backward()
-    return {"trainable": trainable(model),
-            "gradient": {name: p.grad.abs().sum().item() if p.grad is not None else 0.0
-                         for name, p in named_parameters(model)}}
+    return {
+        "trainable": trainable(model),
+        "gradient": {
+            name: p.grad.abs().sum().item() if p.grad is not None else 0.0 for name, p in named_parameters(model)
+        },
+    }
 
 
 @probe("freeze_backbone", "torchvision")
 def _(student, device):
-    return {name: freezing_facts(student, build()) for name, build in (("resnet18", resnet18), ("mobilenet_v3", mobilenet_v3))}
+    return {
+        name: freezing_facts(student, build())
+        for name, build in (("resnet18", resnet18), ("mobilenet_v3", mobilenet_v3))
+    }
 
 
 @probe("freeze_backbone", "timm_head_frozen_before")
 def _(student, device):
     # the head frozen too: freezing must leave it trainable
-    return {name: freezing_facts(student, build().requires_grad_(False)) for name, build in (("timm_vit", timm_vit), ("lite0", lite0))}
+    return {
+        name: freezing_facts(student, build().requires_grad_(False))
+        for name, build in (("timm_vit", timm_vit), ("lite0", lite0))
+    }
 
 
 # --- count_parameters ------------------------------------------------------------------------
@@ -208,8 +235,9 @@ def _(student, device):
 
 @probe("unfreeze_last_blocks", "n1_n3")
 def _(student, device):
-    return {str(n): trainable(as_model(student.unfreeze_last_blocks(lite0(), n), "unfreeze_last_blocks"))
-            for n in (1, 3)}
+    return {
+        str(n): trainable(as_model(student.unfreeze_last_blocks(lite0(), n), "unfreeze_last_blocks")) for n in (1, 3)
+    }
 
 
 @probe("unfreeze_last_blocks", "more_than_stages")
@@ -223,10 +251,17 @@ def optimizer_facts(model, optimizer):
     if not isinstance(optimizer, torch.optim.Optimizer):
         raise ProbeFailure(f"make_optimizer should return a torch.optim optimizer, got {type(optimizer).__name__}")
     names = {id(p): name for name, p in named_parameters(model)}
-    return {"type": type(optimizer).__name__,
-            "groups": [{"lr": float(g["lr"]), "weight_decay": float(g.get("weight_decay", 0.0)),
-                        "params": [names.get(id(p), "<not a parameter of the model>") for p in g["params"]]}
-                       for g in optimizer.param_groups]}
+    return {
+        "type": type(optimizer).__name__,
+        "groups": [
+            {
+                "lr": float(g["lr"]),
+                "weight_decay": float(g.get("weight_decay", 0.0)),
+                "params": [names.get(id(p), "<not a parameter of the model>") for p in g["params"]],
+            }
+            for g in optimizer.param_groups
+        ],
+    }
 
 
 @probe("make_optimizer", "fine_tuning")
@@ -247,8 +282,18 @@ def _(student, device):
 
 # --- train_one_epoch ----------------------------------------------------------------------------
 def small_cnn(frozen_first_norm=False, dropout=0.0):
-    model = nn.Sequential(nn.Conv2d(3, 6, 3), nn.BatchNorm2d(6), nn.ReLU(), nn.Conv2d(6, 8, 3), nn.BatchNorm2d(8),
-                          nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(dropout), nn.Linear(8, 3))
+    model = nn.Sequential(
+        nn.Conv2d(3, 6, 3),
+        nn.BatchNorm2d(6),
+        nn.ReLU(),
+        nn.Conv2d(6, 8, 3),
+        nn.BatchNorm2d(8),
+        nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Dropout(dropout),
+        nn.Linear(8, 3),
+    )
     reinitialise(model, seed=1)
     if frozen_first_norm:
         model[0].requires_grad_(False)
@@ -311,8 +356,9 @@ class CountingLoss:
 def _(student, device):
     model = small_cnn(dropout=0.5).to(device)
     dropout = []  # (input, output) of the dropout layer in each forward pass
-    model[8].register_forward_hook(lambda module, inputs, output: dropout.append([inputs[0].detach().clone(),
-                                                                                  output.detach().clone()]))
+    model[8].register_forward_hook(
+        lambda module, inputs, output: dropout.append([inputs[0].detach().clone(), output.detach().clone()])
+    )
     loss_fn = CountingLoss()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.0)
     model.eval()  # train_one_epoch must switch to training mode itself
@@ -334,8 +380,22 @@ def fixed_classifier():
 
 def evaluation_data():
     # 11 samples, 4 classes, class 3 never the true label; predictions = argmax of the inputs
-    inputs = torch.tensor([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1], [1, 0, 0, 0], [0, 0, 1, 0],
-                           [0, 1, 0, 0], [0, 0, 0, 1], [1, 0, 0, 0], [0, 0, 1, 0], [0, 0, 1, 0]], dtype=torch.float)
+    inputs = torch.tensor(
+        [
+            [1, 0, 0, 0],
+            [0, 1, 0, 0],
+            [0, 0, 1, 0],
+            [0, 0, 0, 1],
+            [1, 0, 0, 0],
+            [0, 0, 1, 0],
+            [0, 1, 0, 0],
+            [0, 0, 0, 1],
+            [1, 0, 0, 0],
+            [0, 0, 1, 0],
+            [0, 0, 1, 0],
+        ],
+        dtype=torch.float,
+    )
     targets = torch.tensor([0, 0, 2, 1, 0, 2, 1, 2, 1, 2, 1])
     return DataLoader(TensorDataset(inputs, targets), batch_size=4)
 
@@ -348,9 +408,11 @@ def evaluation_facts(result):
     accuracy = result["accuracy"]
     if isinstance(accuracy, torch.Tensor):
         raise ProbeFailure("accuracy should be a Python float, not a tensor (use .item())")
-    return {"accuracy": float(expect(accuracy, (float, int), "accuracy")),
-            "confusion": expect(result["confusion"], torch.Tensor, "the confusion matrix").detach(),
-            "per_class_accuracy": torch.as_tensor(result["per_class_accuracy"]).detach()}
+    return {
+        "accuracy": float(expect(accuracy, (float, int), "accuracy")),
+        "confusion": expect(result["confusion"], torch.Tensor, "the confusion matrix").detach(),
+        "per_class_accuracy": torch.as_tensor(result["per_class_accuracy"]).detach(),
+    }
 
 
 @probe("evaluate", "confusion")
@@ -377,8 +439,11 @@ def features_and_labels(value):
     if not isinstance(value, (tuple, list)) or len(value) != 2:
         raise ProbeFailure("extract_features should return a pair (features, labels)")
     features, labels = value
-    return (expect(features, torch.Tensor, "the features").detach(), expect(labels, torch.Tensor, "the labels").detach(),
-            bool(features.requires_grad))
+    return (
+        expect(features, torch.Tensor, "the features").detach(),
+        expect(labels, torch.Tensor, "the labels").detach(),
+        bool(features.requires_grad),
+    )
 
 
 class MLPClassifier(nn.Module):

@@ -9,6 +9,7 @@ Tolerances, and why:
 - BatchNorm statistics and L2-SP rtol 1e-5 / atol 1e-6: float32 sums in another order;
 - experiment accuracies: LEARNING_CURVE_TOLERANCE.
 """
+
 import math
 
 import torch
@@ -27,24 +28,32 @@ def test_exactly_n_per_class_or_all_of_a_small_class(student):
     got = student("sample_per_class.small_classes")
     labels, picked = got["labels"], got["picked"]
     assert picked.dtype in (torch.int64, torch.int32), f"return integer indices (a LongTensor), not {picked.dtype}"
-    assert len(picked) == 0 or (0 <= int(picked.min()) and int(picked.max()) < len(labels)), "indices must point into labels"
+    assert len(picked) == 0 or (0 <= int(picked.min()) and int(picked.max()) < len(labels)), (
+        "indices must point into labels"
+    )
     counts = torch.bincount(labels[picked.long()], minlength=3).tolist()
-    assert counts == [3, 5, 5], (f"with classes of 3, 7 and 14 examples and n_per_class=5, expected counts [3, 5, 5], "
-                                 f"got {counts}: take all of a class that has fewer than n")
+    assert counts == [3, 5, 5], (
+        f"with classes of 3, 7 and 14 examples and n_per_class=5, expected counts [3, 5, 5], "
+        f"got {counts}: take all of a class that has fewer than n"
+    )
 
 
 @graded("sample_per_class", 1)
 def test_no_index_twice(student):
     for picked in student("sample_per_class.seeds").values():
-        assert len(set(picked.tolist())) == len(picked), "an index appears twice: sample without replacement (torch.randperm)"
+        assert len(set(picked.tolist())) == len(picked), (
+            "an index appears twice: sample without replacement (torch.randperm)"
+        )
         assert len(picked) == 50, f"expected 5 from each of 10 classes, got {len(picked)} indices"
 
 
 @graded("sample_per_class", 1)
 def test_seed_decides(student):
     runs = student("sample_per_class.seeds")
-    assert torch.equal(runs["a"], runs["b"]), ("the same seed gave different indices after the global random state changed: "
-                                                "draw from torch.Generator().manual_seed(seed)")
+    assert torch.equal(runs["a"], runs["b"]), (
+        "the same seed gave different indices after the global random state changed: "
+        "draw from torch.Generator().manual_seed(seed)"
+    )
     assert not torch.equal(runs["a"], runs["c"]), "different seeds gave the same indices: use the seed"
     assert torch.equal(runs["a"], runs["numpy_labels"]), "labels given as a numpy array should give the same indices"
 
@@ -53,8 +62,10 @@ def test_seed_decides(student):
 @graded("negative_transfer_gap", 1)
 def test_gap_of_lists(student, reference):
     got, want = student("negative_transfer_gap.lists"), reference("negative_transfer_gap.lists")
-    assert close(got, want, rtol=0, atol=1e-9), (f"expected {[round(w, 4) for w in want]}, got {[round(g, 4) for g in got]}: "
-                                                 "mean error with the source minus mean error without it")
+    assert close(got, want, rtol=0, atol=1e-9), (
+        f"expected {[round(w, 4) for w in want]}, got {[round(g, 4) for g in got]}: "
+        "mean error with the source minus mean error without it"
+    )
 
 
 @graded("negative_transfer_gap", 1)
@@ -66,8 +77,10 @@ def test_gap_of_tensors(student, reference):
 @graded("backward_transfer", 1)
 def test_bwt_three_tasks(student, reference):
     got, want = student("backward_transfer.three_tasks"), reference("backward_transfer.three_tasks")
-    assert abs(got - want) < 1e-9, (f"expected BWT {want:.4f}, got {got:.4f}: average R[T-1, i] - R[i, i] over the "
-                                    "first T-1 tasks (the last task has nothing after it)")
+    assert abs(got - want) < 1e-9, (
+        f"expected BWT {want:.4f}, got {got:.4f}: average R[T-1, i] - R[i, i] over the "
+        "first T-1 tasks (the last task has nothing after it)"
+    )
 
 
 @graded("backward_transfer", 1)
@@ -98,11 +111,16 @@ def test_logme_with_more_samples_than_features(student, reference):
 @graded("logme", 1)
 def test_logme_with_fewer_samples_than_features(student, reference):
     got, want = student("logme.n_below_d"), reference("logme.n_below_d")
-    hint = ("; keep all D eigenvalues of F^T F, zeros included" if math.isfinite(got) and got > 2 * want
-            else "; iterate until alpha/beta changes by less than 1e-6, with the 1e-5 in both updates"
-            if math.isfinite(got) else "")
+    hint = (
+        "; keep all D eigenvalues of F^T F, zeros included"
+        if math.isfinite(got) and got > 2 * want
+        else "; iterate until alpha/beta changes by less than 1e-6, with the 1e-5 in both updates"
+        if math.isfinite(got)
+        else ""
+    )
     assert math.isfinite(got) and abs(got - want) <= 1e-4 * abs(want), (
-        f"N=40, D=100: expected LogME {want:.6f}, got {got:.6f}{hint}")
+        f"N=40, D=100: expected LogME {want:.6f}, got {got:.6f}{hint}"
+    )
 
 
 @graded("logme", 1)
@@ -113,8 +131,10 @@ def test_logme_averages_over_classes(student, reference):
 @graded("logme", 1)
 def test_logme_prefers_informative_features(student):
     got = student("logme.informative_vs_noise")
-    assert got["informative"] > got["noise"], (f"features that separate the classes scored {got['informative']:.3f}, "
-                                               f"noise {got['noise']:.3f}: the higher evidence should win")
+    assert got["informative"] > got["noise"], (
+        f"features that separate the classes scored {got['informative']:.3f}, "
+        f"noise {got['noise']:.3f}: the higher evidence should win"
+    )
 
 
 # --- adapt_batchnorm ------------------------------------------------------------------------------------
@@ -127,13 +147,16 @@ def test_statistics_are_a_cumulative_average_on_the_target(student, reference):
     got, want = student("adapt_batchnorm.statistics"), reference("adapt_batchnorm.statistics")
     assert _stats_match(got["stats"], want["stats"]), (
         "running statistics differ from a fresh cumulative average over the target batches: reset them "
-        "(reset_running_stats) and use momentum=None while passing the data")
+        "(reset_running_stats) and use momentum=None while passing the data"
+    )
 
 
 @graded("adapt_batchnorm", 1)
 def test_weights_unchanged(student, reference):
     got, want = student("adapt_batchnorm.statistics"), reference("adapt_batchnorm.statistics")
-    changed = sorted(k for k in want["weights"] if k not in got["weights"] or not torch.equal(got["weights"][k], want["weights"][k]))
+    changed = sorted(
+        k for k in want["weights"] if k not in got["weights"] or not torch.equal(got["weights"][k], want["weights"][k])
+    )
     assert not changed, f"weights changed: {changed[:3]}; AdaBN only re-estimates statistics"
     assert not got["grads"], "gradients were computed: run the data through under torch.no_grad()"
 
@@ -141,9 +164,13 @@ def test_weights_unchanged(student, reference):
 @graded("adapt_batchnorm", 1)
 def test_dropout_off_momentum_restored_eval_mode(student, reference):
     got, want = student("adapt_batchnorm.dropout_and_mode"), reference("adapt_batchnorm.dropout_and_mode")
-    assert got["momenta"] == [0.3, 0.3, 0.3], f"restore each BatchNorm layer's momentum afterwards, got {got['momenta']}"
+    assert got["momenta"] == [0.3, 0.3, 0.3], (
+        f"restore each BatchNorm layer's momentum afterwards, got {got['momenta']}"
+    )
     assert not got["training"], f"return the model in eval mode; still training: {got['training'][:3]}"
-    assert _stats_match(got["stats"], want["stats"]), "statistics were estimated with dropout active: only BatchNorm layers should be in train mode"
+    assert _stats_match(got["stats"], want["stats"]), (
+        "statistics were estimated with dropout active: only BatchNorm layers should be in train mode"
+    )
 
 
 # --- l2sp_penalty ---------------------------------------------------------------------------------------
@@ -152,13 +179,16 @@ def test_penalty_value(student, reference):
     got, want = student("l2sp_penalty.value_and_gradient"), reference("l2sp_penalty.value_and_gradient")
     assert close(got["value"], want["value"], rtol=1e-5, atol=1e-6), (
         f"expected {float(want['value']):.5f}, got {float(got['value']):.5f}: alpha/2 * sum of squared distances of "
-        "shared parameters to the source + beta/2 * sum of squares of the head's parameters")
+        "shared parameters to the source + beta/2 * sum of squares of the head's parameters"
+    )
 
 
 @graded("l2sp_penalty", 1)
 def test_gradients_flow_to_the_right_parameters(student, reference):
     got, want = student("l2sp_penalty.value_and_gradient"), reference("l2sp_penalty.value_and_gradient")
-    assert got["grads"], "no gradient reached the parameters: build the penalty from the parameters, without .item() or detach"
+    assert got["grads"], (
+        "no gradient reached the parameters: build the penalty from the parameters, without .item() or detach"
+    )
     missing = sorted(set(want["grads"]) - set(got["grads"]))
     assert not missing, f"no gradient for {missing[:3]}"
     off = [n for n in want["grads"] if not close(got["grads"][n], want["grads"][n], rtol=1e-5, atol=1e-6)]
@@ -171,7 +201,8 @@ def test_head_by_name_and_buffers_ignored(student, reference):
     assert close(got["value"], want["value"], rtol=1e-5, atol=1e-6), (
         f"with beta=0 expected {float(want['value']):.5f}, got {float(got['value']):.5f}: `fc2` is not the head `fc` "
         "(match the name or the name followed by a dot), parameters absent from source_state and buffers such as "
-        "BatchNorm's running_mean do not count")
+        "BatchNorm's running_mean do not count"
+    )
 
 
 # --- the experiments ---------------------------------------------------------------------------------------
@@ -188,7 +219,8 @@ def test_learning_curves_match_reference(recorded, recorded_reference):
             assert isinstance(values, list) and values, f"{strategy} with {n} labels per class: nothing recorded"
             assert abs(_mean(values) - _mean(accuracies)) <= LEARNING_CURVE_TOLERANCE, (
                 f"{strategy} with {n} labels per class: mean accuracy {_mean(values):.3f}, reference "
-                f"{_mean(accuracies):.3f}: check sample_per_class")
+                f"{_mean(accuracies):.3f}: check sample_per_class"
+            )
 
 
 @graded("experiment", 1)
@@ -196,7 +228,8 @@ def test_pretraining_wins_with_five_labels(recorded):
     got = recorded_experiment(recorded, "learning_curves")
     scratch = _mean(got["scratch"]["5"])
     assert _mean(got["fine-tuning"]["5"]) > scratch and _mean(got["feature extraction"]["5"]) > scratch, (
-        "with five labels per class both pretrained strategies should beat the scratch model")
+        "with five labels per class both pretrained strategies should beat the scratch model"
+    )
 
 
 @graded("experiment", 1)
@@ -204,9 +237,12 @@ def test_frozen_orientation_blind_source_transfers_negatively(recorded):
     got = recorded_experiment(recorded, "negative_transfer")
     for mode, r in got.items():
         expected = _mean(r["transfer"]) - _mean(r["scratch"])
-        assert abs(r["gap"] - expected) < 1e-6, f"{mode}: the recorded gap {r['gap']:.4f} is not mean(transfer) - mean(scratch)"
+        assert abs(r["gap"] - expected) < 1e-6, (
+            f"{mode}: the recorded gap {r['gap']:.4f} is not mean(transfer) - mean(scratch)"
+        )
     assert got["frozen source"]["gap"] > 0 > got["fine-tuned source"]["gap"], (
-        "expected a positive gap for the frozen source (it cannot see orientation) and a negative one once fine-tuned")
+        "expected a positive gap for the frozen source (it cannot see orientation) and a negative one once fine-tuned"
+    )
 
 
 @graded("experiment", 1)
@@ -218,7 +254,8 @@ def test_forgetting_and_backward_transfer_consistent(recorded):
         assert abs(r["backward_transfer"] - (after - before)) < 1e-6, f"{strategy}: BWT should be {after - before:.3f}"
     assert got["frozen backbone"]["forgetting"] == 0, "a frozen backbone cannot forget"
     assert got["full fine-tuning"]["forgetting"] > got["L2-SP"]["forgetting"], (
-        "L2-SP should forget less of ImageNet than unconstrained fine-tuning")
+        "L2-SP should forget less of ImageNet than unconstrained fine-tuning"
+    )
 
 
 @graded("experiment", 1)
@@ -228,8 +265,11 @@ def test_adabn_helps_and_logme_ranks(recorded, recorded_reference):
     selection = recorded_experiment(recorded, "source_selection")
     scores = {n: r["logme"] for n, r in selection["candidates"].items()}
     want = {n: r["logme"] for n, r in recorded_reference["source_selection"]["candidates"].items()}
-    assert scores["ImageNet EfficientNet"] > scores["random EfficientNet"], "ImageNet features should score above random ones"
+    assert scores["ImageNet EfficientNet"] > scores["random EfficientNet"], (
+        "ImageNet features should score above random ones"
+    )
     # LogME of the pretrained EfficientNet is a deterministic function of shipped weights and data
     assert abs(scores["ImageNet EfficientNet"] - want["ImageNet EfficientNet"]) <= 0.01, (
         f"LogME of the ImageNet backbone {scores['ImageNet EfficientNet']:.4f}, reference "
-        f"{want['ImageNet EfficientNet']:.4f}")
+        f"{want['ImageNet EfficientNet']:.4f}"
+    )

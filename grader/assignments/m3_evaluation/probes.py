@@ -1,4 +1,5 @@
 """m3_evaluation probes: the measuring instruments on inputs the grader chose; plain data back."""
+
 import numpy as np
 import torch
 from probing import ProbeFailure, expect, probe, reinitialise
@@ -39,8 +40,10 @@ def _(student, device):
 # --- negative_transfer_gap, backward_transfer, forgetting --------------------------------------
 @probe("negative_transfer_gap", "lists")
 def _(student, device):
-    return [number(student.negative_transfer_gap([0.31, 0.29, 0.40], [0.20, 0.25]), "negative_transfer_gap"),
-            number(student.negative_transfer_gap([0.1, 0.1], [0.3, 0.2, 0.25]), "negative_transfer_gap")]
+    return [
+        number(student.negative_transfer_gap([0.31, 0.29, 0.40], [0.20, 0.25]), "negative_transfer_gap"),
+        number(student.negative_transfer_gap([0.1, 0.1], [0.3, 0.2, 0.25]), "negative_transfer_gap"),
+    ]
 
 
 @probe("negative_transfer_gap", "tensors")
@@ -65,8 +68,11 @@ def _(student, device):
 
 @probe("forgetting", "drops")
 def _(student, device):
-    return [number(student.forgetting(0.85, 0.30), "forgetting"), number(student.forgetting(0.5, 0.6), "forgetting"),
-            number(student.forgetting(torch.tensor(0.7), torch.tensor(0.7)), "forgetting")]
+    return [
+        number(student.forgetting(0.85, 0.30), "forgetting"),
+        number(student.forgetting(0.5, 0.6), "forgetting"),
+        number(student.forgetting(torch.tensor(0.7), torch.tensor(0.7)), "forgetting"),
+    ]
 
 
 # --- logme ----------------------------------------------------------------------------------------
@@ -96,15 +102,30 @@ def _(student, device):
 def _(student, device):
     informative, labels = features(90, 16, 3, 3.0, 3)
     noise = torch.randn(90, 16, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
-    return {"informative": number(student.logme(informative.float().numpy(), labels.numpy()), "logme"),
-            "noise": number(student.logme(noise, labels), "logme")}
+    return {
+        "informative": number(student.logme(informative.float().numpy(), labels.numpy()), "logme"),
+        "noise": number(student.logme(noise, labels), "logme"),
+    }
 
 
 # --- adapt_batchnorm ------------------------------------------------------------------------------
 def norm_net(dropout=0.0):
-    return reinitialise(nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.Dropout(dropout), nn.Conv2d(4, 6, 3),
-                         nn.BatchNorm2d(6), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(6, 3),
-                         nn.BatchNorm1d(3)), seed=5)
+    return reinitialise(
+        nn.Sequential(
+            nn.Conv2d(1, 4, 3),
+            nn.BatchNorm2d(4),
+            nn.ReLU(),
+            nn.Dropout(dropout),
+            nn.Conv2d(4, 6, 3),
+            nn.BatchNorm2d(6),
+            nn.ReLU(),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+            nn.Linear(6, 3),
+            nn.BatchNorm1d(3),
+        ),
+        seed=5,
+    )
 
 
 def shifted_loader():
@@ -117,11 +138,13 @@ def adapted(student, model, device):
     returned = student.adapt_batchnorm(model.to(device), shifted_loader(), device)
     returned = expect(returned, nn.Module, "what adapt_batchnorm returns (the model)")
     state = {k: v.detach().cpu().clone() for k, v in nn.Module.state_dict(returned).items()}
-    return {"stats": {k: v for k, v in state.items() if "running" in k},
-            "weights": {k: v for k, v in state.items() if "running" not in k and "num_batches" not in k},
-            "grads": sorted(n for n, p in nn.Module.named_parameters(returned) if p.grad is not None),
-            "training": [n for n, m in nn.Module.named_modules(returned) if m.training],
-            "momenta": [m.momentum for m in nn.Module.modules(returned) if isinstance(m, nn.modules.batchnorm._BatchNorm)]}
+    return {
+        "stats": {k: v for k, v in state.items() if "running" in k},
+        "weights": {k: v for k, v in state.items() if "running" not in k and "num_batches" not in k},
+        "grads": sorted(n for n, p in nn.Module.named_parameters(returned) if p.grad is not None),
+        "training": [n for n, m in nn.Module.named_modules(returned) if m.training],
+        "momenta": [m.momentum for m in nn.Module.modules(returned) if isinstance(m, nn.modules.batchnorm._BatchNorm)],
+    }
 
 
 @probe("adapt_batchnorm", "statistics")

@@ -8,6 +8,7 @@ the cell costs, whatever else the machine is doing. A cell past a limit stops
 the run; the notebook comes back as far as it ran, saying which cell and limit.
 Job (JSON on stdin): notebook (its JSON text), cell_cpu_seconds, wall_per_cpu_second, fd.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,6 +19,7 @@ import threading
 import time
 
 import protocol
+from accounting import tree_cpu_seconds
 
 
 class Watchdog(threading.Thread):
@@ -26,38 +28,21 @@ class Watchdog(threading.Thread):
     def __init__(self, cpu_seconds: float, wall_seconds: float):
         super().__init__(daemon=True)
         self.cpu_limit, self.wall_limit = cpu_seconds, wall_seconds
-        self.kernel = None  # psutil.Process, once the kernel runs
+        self.kernel_pid = None  # once the kernel runs
         self.cell = None
         self.stopped: dict | None = None
         self.done = threading.Event()
         self.lock = threading.Lock()
 
     def kernel_started(self, pid: int) -> None:
-        import psutil
-
-        self.kernel = psutil.Process(pid)
+        self.kernel_pid = pid
 
     def cell_started(self, name: str) -> None:
         with self.lock:
             self.cell, self.cell_cpu, self.cell_wall = name, self.cpu(), time.monotonic()
 
     def cpu(self) -> float:
-        import psutil
-
-        if self.kernel is None:
-            return 0.0
-        total = 0.0
-        try:
-            tree = [self.kernel, *self.kernel.children(recursive=True)]
-        except psutil.Error:
-            return 0.0
-        for process in tree:
-            try:
-                t = process.cpu_times()
-                total += t.user + t.system + t.children_user + t.children_system
-            except psutil.Error:
-                pass
-        return total
+        return tree_cpu_seconds(self.kernel_pid) if self.kernel_pid is not None else 0.0
 
     def run(self) -> None:
         while not self.done.wait(0.5):
@@ -66,19 +51,29 @@ class Watchdog(threading.Thread):
                     continue
                 used, waited = self.cpu() - self.cell_cpu, time.monotonic() - self.cell_wall
                 if used > self.cpu_limit:
-                    self.stop("CPU time per cell", self.cpu_limit, f"it used more than the CPU-time limit of "
-                              f"{self.cpu_limit:.0f} s for one cell")
+                    self.stop(
+                        "CPU time per cell",
+                        self.cpu_limit,
+                        f"it used more than the CPU-time limit of {self.cpu_limit:.0f} s for one cell",
+                    )
                 elif waited > self.wall_limit:
-                    self.stop("wall time per cell", self.wall_limit, f"it ran longer than the time limit of "
-                              f"{self.wall_limit:.0f} s for one cell (waiting, not computing)")
+                    self.stop(
+                        "wall time per cell",
+                        self.wall_limit,
+                        f"it ran longer than the time limit of "
+                        f"{self.wall_limit:.0f} s for one cell (waiting, not computing)",
+                    )
 
     def stop(self, limit: str, seconds: float, reason: str) -> None:
         self.stopped = {"cell": self.cell, "limit": limit, "seconds": seconds, "reason": reason}
         self.done.set()
         try:
-            os.killpg(os.getpgid(self.kernel.pid), signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            self.kernel.kill()
+            os.killpg(os.getpgid(self.kernel_pid), signal.SIGKILL)
+        except OSError:  # not a group leader, or gone already
+            try:
+                os.kill(self.kernel_pid, signal.SIGKILL)
+            except OSError:
+                pass
 
 
 def main() -> None:
@@ -103,9 +98,15 @@ def main() -> None:
 
     workdir = os.path.join(os.environ.get("TMPDIR", "/tmp"), "notebook")
     os.makedirs(workdir, exist_ok=True)
-    client = NotebookClient(notebook, timeout=None, allow_errors=True, kernel_name="python3",
-                            resources={"metadata": {"path": workdir}}, on_notebook_start=kernel_started,
-                            on_cell_execute=announce)
+    client = NotebookClient(
+        notebook,
+        timeout=None,
+        allow_errors=True,
+        kernel_name="python3",
+        resources={"metadata": {"path": workdir}},
+        on_notebook_start=kernel_started,
+        on_cell_execute=announce,
+    )
     error = None
     try:
         client.execute()
@@ -113,8 +114,11 @@ def main() -> None:
         error = f"{type(exc).__name__}: {str(exc)[:500]}"
     watchdog.done.set()
     stopped = watchdog.stopped
-    protocol.send(fd, {"event": "executed", "error": None if stopped else error, "stopped": stopped},
-                  nbformat.writes(notebook).encode())
+    protocol.send(
+        fd,
+        {"event": "executed", "error": None if stopped else error, "stopped": stopped},
+        nbformat.writes(notebook).encode(),
+    )
     protocol.send(fd, {"event": "finished"})
 
 

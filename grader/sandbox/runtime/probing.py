@@ -5,10 +5,11 @@ grader chose and returns plain data (numbers, strings, lists, dicts, tensors).
 Checks compare that data with the reference in the grader's own process.
 This file is copied into the sandbox, so it imports nothing from the grader.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 
 @dataclass
@@ -27,12 +28,14 @@ REGISTRY: dict[str, Probe] = {}
 
 def probe(function: str, case: str):
     """Register `run(student, device) -> data` as the probe `function.case`."""
+
     def register(run):
         item = Probe(function, case, run)
         if item.name in REGISTRY:
             raise ValueError(f"probe {item.name} registered twice")
         REGISTRY[item.name] = item
         return run
+
     return register
 
 
@@ -55,8 +58,9 @@ class Student:
         if name in self._namespace:
             return self._namespace[name]
         if self._cell_errors.get(name, "").startswith("NotImplementedError"):
-            raise MissingFunction(f"`{name}` is not implemented yet: replace `raise NotImplementedError()` "
-                                  "in its cell with your code")
+            raise MissingFunction(
+                f"`{name}` is not implemented yet: replace `raise NotImplementedError()` in its cell with your code"
+            )
         if name in self._cell_errors:
             raise MissingFunction(f"`{name}` is not defined because its cell failed: {self._cell_errors[name]}")
         raise MissingFunction(f"`{name}` is not defined: keep its cell (grade id {name!r}) and define it there")

@@ -4,6 +4,7 @@ This file is copied into the sandbox beside the worker, so it imports nothing fr
 the grader. Values cross as JSON plus safetensors bytes: nothing is ever unpickled,
 so a hostile student process can send wrong data but never code.
 """
+
 from __future__ import annotations
 
 import json
@@ -40,9 +41,9 @@ class Decoder:
             end = HEADER.size + n_json + n_payload
             if len(self.buffer) < end:
                 break
-            header = json.loads(bytes(self.buffer[HEADER.size:HEADER.size + n_json]))
+            header = json.loads(bytes(self.buffer[HEADER.size : HEADER.size + n_json]))
             if not isinstance(header, dict):
                 raise ValueError("message header is not a JSON object")
-            messages.append((header, bytes(self.buffer[HEADER.size + n_json:end])))
+            messages.append((header, bytes(self.buffer[HEADER.size + n_json : end])))
             del self.buffer[:end]
         return messages

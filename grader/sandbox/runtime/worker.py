@@ -12,6 +12,7 @@ and sent: replacing any of it is reported as tampering.
 Job (JSON on stdin): setup, cells [{grade_id, source}], probes_source, probes,
 skip_cells, device, library, fd.
 """
+
 from __future__ import annotations
 
 import json
@@ -66,21 +67,30 @@ def library_functions() -> dict[str, tuple]:
     if "torch" in sys.modules:
         torch = sys.modules["torch"]
         for label, owner, names in (
-                ("torch", torch, ("allclose", "equal", "isclose")), ("torch.nn", torch.nn, ("Parameter",)),
-                ("torch.Tensor", torch.Tensor, ("__eq__", "requires_grad", "numel", "detach", "clone", "contiguous", "to")),
-                ("torch.nn.Module", torch.nn.Module, ("parameters", "named_parameters", "named_modules", "__call__")),
-                ("torch.nn.Linear", torch.nn.Linear, ("forward",)), ("torch.optim", torch.optim, ("AdamW",))):
+            ("torch", torch, ("allclose", "equal", "isclose")),
+            ("torch.nn", torch.nn, ("Parameter",)),
+            ("torch.Tensor", torch.Tensor, ("__eq__", "requires_grad", "numel", "detach", "clone", "contiguous", "to")),
+            ("torch.nn.Module", torch.nn.Module, ("parameters", "named_parameters", "named_modules", "__call__")),
+            ("torch.nn.Linear", torch.nn.Linear, ("forward",)),
+            ("torch.optim", torch.optim, ("AdamW",)),
+        ):
             watched.update({f"{label}.{name}": (owner, name) for name in names})
     return watched
 
 
 def machinery(registry: dict) -> dict[str, tuple]:
     """What the worker itself uses to run probes and send results."""
-    watched = {"worker.send": (sys.modules[__name__], "_send"), "protocol.send": (protocol, "send"),
-               "protocol.HEADER": (protocol, "HEADER"), "probing.encode": (probing, "encode"),
-               "probing.Student": (probing, "Student"), "probing.REGISTRY": (probing, "REGISTRY"),
-               "json.dumps": (json, "dumps"), "json.encoder.JSONEncoder": (json.encoder, "JSONEncoder"),
-               "os.write": (os, "write")}
+    watched = {
+        "worker.send": (sys.modules[__name__], "_send"),
+        "protocol.send": (protocol, "send"),
+        "protocol.HEADER": (protocol, "HEADER"),
+        "probing.encode": (probing, "encode"),
+        "probing.Student": (probing, "Student"),
+        "probing.REGISTRY": (probing, "REGISTRY"),
+        "json.dumps": (json, "dumps"),
+        "json.encoder.JSONEncoder": (json.encoder, "JSONEncoder"),
+        "os.write": (os, "write"),
+    }
     if "safetensors.torch" in sys.modules:
         watched["safetensors.torch.save"] = (sys.modules["safetensors.torch"], "save")
     watched.update({f"probe {name}": (item, "run") for name, item in registry.items()})
@@ -99,8 +109,14 @@ class Integrity:
         self.originals = {}
         for name, (owner, attribute) in watched.items():
             value = _read(owner, attribute)
-            self.originals[name] = (owner, attribute, value, _state(value), getattr(value, "__code__", None),
-                                    getattr(value, "__defaults__", None))
+            self.originals[name] = (
+                owner,
+                attribute,
+                value,
+                _state(value),
+                getattr(value, "__code__", None),
+                getattr(value, "__defaults__", None),
+            )
 
     def changed(self) -> list[str]:
         found = []
@@ -166,7 +182,9 @@ def run_probe(name: str, item, student, cells: dict[str, str], device: str, inte
         message.update(status="failed", error={"type": "ProbeFailure", "message": str(exc)[:MAX_MESSAGE], "frames": []})
     except probing.MissingFunction as exc:
         patched = integrity.changed()
-        message.update(status="missing", error={"type": "MissingFunction", "message": str(exc)[:MAX_MESSAGE], "frames": []})
+        message.update(
+            status="missing", error={"type": "MissingFunction", "message": str(exc)[:MAX_MESSAGE], "frames": []}
+        )
     except BaseException as exc:
         patched = integrity.changed()
         message.update(status="error", error=describe(exc, cells))

@@ -1,0 +1,162 @@
+"""`grade --execute` as a grade of record: the instructor's notebooks get full marks, cells that
+raise are reported, limits are CPU time (a busy machine costs no points), and a stopped cell is
+named in the report, the feedback page and grade-all's status column."""
+
+import copy
+import json
+import subprocess
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import nbformat
+import pytest
+from conftest import ASSIGNMENTS, ROOT, example
+
+from grader.notebook import RESULTS_MIME_TYPE
+from grader.report import ExecutionStatus
+from grader.sandbox.limits import Limits
+
+pytestmark = pytest.mark.slow  # runs whole notebooks in the sandbox
+
+
+def source(assignment_id):
+    return ROOT / "source" / assignment_id / f"{assignment_id}.ipynb"
+
+
+def lost(report):
+    return {t.name: t.feedback for t in report.tests if t.status != "passed"}
+
+
+def with_fake_results(notebook):
+    """An output claiming results the notebook never produced, on the experiment's cell."""
+    notebook = copy.deepcopy(notebook)
+    cell = next(c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "experiment")
+    fake = {
+        "name": "strategies",
+        "values": {
+            s: {"accuracy": 0.99 if s == "scratch" else 0.2, "trainable_parameters": 1}
+            for s in ("scratch", "feature_extraction", "fine_tuning")
+        },
+    }
+    cell.outputs = [nbformat.v4.new_output("display_data", data={RESULTS_MIME_TYPE: fake, "text/plain": "fake"})]
+    return notebook
+
+
+@pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
+def test_source_notebook_graded_with_execute_gets_full_marks(tmp_path, assignment_id):
+    from grader.grading import grade
+
+    notebook = nbformat.read(source(assignment_id), as_version=4)
+    if assignment_id == "m2_vision":  # edited outputs must not count: what the fresh run records does
+        notebook = with_fake_results(notebook)
+    path = tmp_path / f"{assignment_id}.ipynb"
+    nbformat.write(notebook, path)
+    report = grade(path, assignment_id, execute=True)
+    assert lost(report) == {}, lost(report)
+    assert report.score == report.max_score > 0 and report.errors == [] and report.grader_failure is None
+    assert report.execution.status == ExecutionStatus.COMPLETED and report.execution.raised == []
+
+
+def m1_with_cells(tmp_path, *sources) -> Path:
+    notebook = nbformat.read(example("solution", "m1_concepts"), as_version=4)
+    notebook.cells += [nbformat.v4.new_code_cell(s) for s in sources]
+    path = tmp_path / "m1_concepts.ipynb"
+    nbformat.write(notebook, path)
+    return path
+
+
+BURN = "import time\nstart = time.process_time()\nwhile time.process_time() - start < {seconds}:\n    pass"
+
+
+def test_cells_that_raise_are_listed_in_report_and_feedback(tmp_path):
+    from grader.feedback import render
+    from grader.grading import grade
+
+    path = m1_with_cells(tmp_path, "raise ValueError('my own mistake')", "print(undefined_name)")
+    report = grade(path, "m1_concepts", execute=True)
+    assert report.score == report.max_score and report.execution.status == ExecutionStatus.COMPLETED
+    cells = len(nbformat.read(path, as_version=4).cells)
+    assert report.execution.raised == [
+        f"cell {cells - 1} raised ValueError: my own mistake",
+        f"cell {cells} raised NameError: name 'undefined_name' is not defined",
+    ]
+    assert all(f"--execute: {line}" in report.warnings for line in report.execution.raised)
+    page = render(report)
+    assert "my own mistake" in page and "undefined_name" in page
+
+
+@contextmanager
+def busy_machine(per_core: int = 2):
+    """Two CPU-bound processes per core beside the grader, as on a shared machine under load."""
+    import os
+
+    # each in its own session, as other users' programs are: the scheduler shares the CPU between sessions
+    hogs = [
+        subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True)
+        for _ in range(per_core * (os.cpu_count() or 1))
+    ]
+    try:
+        yield
+    finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
+
+
+# 2.5 s of CPU in one cell, under a limit of 4 s of CPU per cell: on a machine with two busy processes
+# per core the cell takes about three times as long on the clock, past 4 s, and must still pass.
+LOAD_LIMITS = Limits(cell_cpu_seconds=4.0, wall_per_cpu_second=6.0)
+
+
+def cell_seconds(executed: str, index: int) -> float:
+    """Wall seconds a cell took, from the timestamps nbclient records."""
+    from datetime import datetime
+
+    timing = nbformat.reads(executed, as_version=4).cells[index].metadata.execution
+    start, end = (
+        datetime.fromisoformat(timing[k].replace("Z", "+00:00")) for k in ("iopub.execute_input", "shell.execute_reply")
+    )
+    return (end - start).total_seconds()
+
+
+def test_a_busy_machine_costs_no_points(tmp_path):
+    from grader.grading import grade
+    from grader.sandbox.confinement import Sandbox
+    from grader.sandbox.notebook_run import execute_notebook
+
+    path = m1_with_cells(tmp_path, BURN.format(seconds=2.5))
+    quiet = grade(path, "m1_concepts", execute=True, limits=LOAD_LIMITS)
+    with busy_machine():
+        busy = grade(path, "m1_concepts", execute=True, limits=LOAD_LIMITS)
+        with Sandbox(limits=LOAD_LIMITS) as sandbox:
+            run = execute_notebook(sandbox, path.read_text())
+    # the burning cell took longer on the clock than its CPU limit: a wall-time limit would have stopped it
+    assert cell_seconds(run.notebook, -1) > LOAD_LIMITS.cell_cpu_seconds, "the machine was not busy enough to tell"
+    assert busy.execution == quiet.execution and busy.execution.status == ExecutionStatus.COMPLETED
+    assert busy.score == quiet.score == quiet.max_score
+
+
+def test_a_cell_past_its_cpu_limit_is_named_everywhere(tmp_path):
+    from grader.batch import grade_all, merge
+
+    submitted = tmp_path / "submitted" / "ada" / "m1_concepts"
+    submitted.mkdir(parents=True)
+    path = m1_with_cells(submitted, "while True:\n    pass", "print('never runs')")
+    cell = f"cell {len(nbformat.read(path, as_version=4).cells) - 1}"
+    out = tmp_path / "autograded"
+    grade_all(tmp_path / "submitted", out=out, execute=True, limits=Limits(cell_cpu_seconds=3.0), progress=False)
+    rows = merge(tmp_path / "submitted", out)
+    report = json.loads((out / "ada" / "m1_concepts" / "report.json").read_text())
+    execution = report["execution"]
+    assert (execution["status"], execution["cell"], execution["limit"]) == (
+        "stopped by a limit",
+        cell,
+        "CPU time per cell",
+    )
+    assert "CPU-time limit of 3 s for one cell" in execution["reason"]
+    assert any(cell in w and "stopped" in w for w in report["warnings"])
+    assert rows[0].status_text == f"stopped by a limit: {cell}, CPU time per cell"
+    assert report["score"] == report["max_score"]  # the graded cells still count
+    page = (out / "ada" / "m1_concepts" / "feedback.html").read_text()
+    assert f"{cell} was stopped" in page and "CPU-time limit" in page
