@@ -10,7 +10,7 @@ ASSIGNMENTS := m1_concepts m2_lora m2_vision m3_evaluation
 WORKERS ?= 2
 DEVICE ?= cpu
 
-.PHONY: demo test test-fast lint venv release references examples bench clean
+.PHONY: demo test test-fast lint venv release references examples bench clean hub hub-stop
 
 $(BIN)/.installed: requirements.txt requirements-nodeps.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,17 @@ test-fast: venv lint
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+## the course on a local JupyterHub (http://127.0.0.1:8000; HUB_STUDENTS=3, HUB_PASSWORD, HUB_PORT)
+hub: venv deploy/jupyterhub/node_modules/.installed
+	deploy/jupyterhub/hub.sh start
+
+hub-stop:
+	deploy/jupyterhub/hub.sh stop
+
+deploy/jupyterhub/node_modules/.installed: deploy/jupyterhub/package.json deploy/jupyterhub/package-lock.json
+	npm ci --prefix deploy/jupyterhub --no-audit --no-fund --loglevel=error
+	touch $@
 
 ## reference results (DEVICE=cuda on a GPU machine)
 references: venv

@@ -21,3 +21,10 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # Whole notebooks train small models on two CPU cores: give cells room, not forever.
 c.ExecutePreprocessor.timeout = 900
 c.Execute.timeout = 900
+
+# The feedback students fetch shows the grader's report (each hidden check and what to fix) first.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+    "grader.nbgrader_feedback.InsertGraderReport",
+]

@@ -112,9 +112,23 @@ def _grade_one(submission: Submission, out: Path, execute: bool, limits: Limits,
         report = grade(submission.notebook, hint, execute=execute, limits=limits, isolation=isolation, threads=threads)
     except Exception as exc:  # the grader failed on this one: record it, keep the batch going
         report = Report(submission.assignment, None, grader_failure=f"{type(exc).__name__}: {exc}")
+    _copy_other_files(submission, folder)
     write_json(report, folder / "report.json")
     write_atomically(folder / "feedback.html", render(report, submission.student))
     write_atomically(folder / f"{submission.assignment}.ipynb", _notebook_for_nbgrader(submission.notebook))
+
+
+OURS = ("report.json", "feedback.html")
+
+
+def _copy_other_files(submission: Submission, folder: Path) -> None:
+    """What nbgrader's autograde carries over beside the notebooks (timestamp.txt, submission_secret.txt,
+    the student's other files): `nbgrader generate_feedback` and `release_feedback` read them there."""
+    source = submission.notebook.parent
+    for path in sorted(source.rglob("*")):
+        relative = path.relative_to(source)
+        if path.is_file() and not path.is_symlink() and path.suffix != ".ipynb" and str(relative) not in OURS:
+            write_atomically(folder / relative, path.read_bytes())
 
 
 def _notebook_for_nbgrader(path: Path) -> str:

@@ -21,32 +21,23 @@ text-align: left; vertical-align: top; } .passed { color: #17692f; } .failed, .e
 
 
 def render(report: Report, student: str = "") -> str:
+    """The student's page: a whole HTML document."""
+    title = html.escape(f"{report.assignment or ''} feedback")
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title><style>{STYLE}</style></head>"
+        f"<body>\n{fragment(report, student)}\n</body></html>"
+    )
+
+
+def fragment(report: Report, student: str = "") -> str:
+    """The page's content without the document around it, to embed in another page (nbgrader's feedback)."""
     e = html.escape
-    by_function: OrderedDict[str, list] = OrderedDict()
-    for test in report.tests:
-        by_function.setdefault(test.function, []).append(test)
     parts = [
-        f"<!doctype html><html><head><meta charset='utf-8'><title>{e(report.assignment or '')} feedback</title>",
-        f"<style>{STYLE}</style></head><body>",
         f"<h1>{e(report.assignment or 'Submission')}{' · ' + e(student) if student else ''}</h1>",
         f"<p class='score'>{report.score:g} / {report.max_score:g} points ({percent(report):.0f}%)</p>",
     ]
-    for error in report.errors:
-        parts.append(f"<p class='error'>{e(error)}</p>")
-    parts += _execution(report)
-    points = report.points_by_function()
-    for function, tests in by_function.items():
-        earned, worth = points[function]
-        parts.append(
-            f"<h2><code>{e(function)}</code> · {earned:g} / {worth:g}</h2><table>"
-            "<tr><th>check</th><th>points</th><th>result</th><th>what to do</th></tr>"
-        )
-        for t in tests:
-            parts.append(
-                f"<tr><td>{e(t.name.replace('_', ' '))}</td><td>{t.points:g} / {t.max_points:g}</td>"
-                f"<td class='{e(t.status)}'>{e(t.status)}</td><td>{e(t.feedback)}</td></tr>"
-            )
-        parts.append("</table>")
+    parts += [f"<p class='error'>{e(error)}</p>" for error in report.errors]
+    parts += _execution(report) + _checks(report)
     if report.tamper:
         parts.append("<h2>Changes the grader noticed</h2><ul>")
         parts += [
@@ -56,8 +47,29 @@ def render(report: Report, student: str = "") -> str:
     parts.append(
         f"<p class='note'>notebook sha256 {e(str(report.notebook_sha256))} · grader {e(report.grader_version)}</p>"
     )
-    parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def _checks(report: Report) -> list[str]:
+    """A table per graded function: each check, its points, its result and what to do."""
+    e = html.escape
+    by_function: OrderedDict[str, list] = OrderedDict()
+    for test in report.tests:
+        by_function.setdefault(test.function, []).append(test)
+    points, parts = report.points_by_function(), []
+    for function, tests in by_function.items():
+        earned, worth = points[function]
+        parts.append(
+            f"<h2><code>{e(function)}</code> · {earned:g} / {worth:g}</h2><table>"
+            "<tr><th>check</th><th>points</th><th>result</th><th>what to do</th></tr>"
+        )
+        parts += [
+            f"<tr><td>{e(t.name.replace('_', ' '))}</td><td>{t.points:g} / {t.max_points:g}</td>"
+            f"<td class='{e(t.status)}'>{e(t.status)}</td><td>{e(t.feedback)}</td></tr>"
+            for t in tests
+        ]
+        parts.append("</table>")
+    return parts
 
 
 def _execution(report: Report) -> list[str]:

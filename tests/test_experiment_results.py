@@ -4,11 +4,11 @@ import copy
 
 import nbformat
 import pytest
-
-pytestmark = pytest.mark.slow  # each test grades the m2_vision solution (about 10 s)
 from conftest import example
 
 from grader.notebook import RESULTS_MIME_TYPE
+
+pytestmark = pytest.mark.slow  # each test grades the m2_vision solution (about 10 s)
 
 
 def with_recorded(notebook, edit):

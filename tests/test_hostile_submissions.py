@@ -15,8 +15,10 @@ from grader.report import write_json
 from grader.sandbox import bubblewrap
 from grader.sandbox.limits import Limits
 
-pytestmark = [pytest.mark.skipif(not bubblewrap.available(), reason="the corpus checks the bubblewrap sandbox"),
-              pytest.mark.slow]  # about 50 gradings, some waiting for limits
+pytestmark = [
+    pytest.mark.skipif(not bubblewrap.available(), reason="the corpus checks the bubblewrap sandbox"),
+    pytest.mark.slow,
+]  # about 50 gradings, some waiting for limits
 
 # Short limits keep the corpus quick; the messages must name them.
 # Touching fresh memory is slow on small VMs (~250 MB/s): the memory limit is low and the

@@ -1,0 +1,489 @@
+"""The course on JupyterHub, end to end, in a real browser (headless Chromium driven by Playwright).
+
+`deploy/jupyterhub/hub.sh` starts a hub as `make hub` does; the instructor releases m1_concepts and
+m2_vision with nbgrader; two students log in, fetch, answer in the notebook as a person would, run
+the cells, validate and submit; the autograder service grades; each student fetches feedback and
+the test reads the score on the feedback page. Screenshots of every step are kept in SCREENSHOTS.
+The rest of the loop (crash of the service, broken and simultaneous submissions, resubmission)
+is driven through nbgrader's own commands, which is what the Assignments panel calls.
+"""
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from conftest import ROOT
+
+pytestmark = pytest.mark.slow  # a hub, two students' servers, a browser, real grading
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+HUB_SCRIPT = ROOT / "deploy" / "jupyterhub" / "hub.sh"
+PROXY = ROOT / "deploy" / "jupyterhub" / "node_modules" / ".bin" / "configurable-http-proxy"
+SCREENSHOTS = Path(os.environ.get("HUB_SCREENSHOTS", ROOT / "artifacts" / "hub"))
+PASSWORD = "browser-test"
+# Chromium as root in a closed network: no sandbox (the test is the only page), no background traffic
+BROWSER_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def missing() -> str:
+    if not Path(CHROMIUM).exists():
+        return "chromium is not installed (apt-get install chromium)"
+    if not PROXY.exists():
+        return "the hub's proxy is not installed (make deploy/jupyterhub/node_modules/.installed)"
+    return ""
+
+
+if missing():
+    # CI installs both and must run this test, as it does the Slurm one; elsewhere it is skipped
+    pytestmark = [pytestmark, pytest.mark.skipif(not os.environ.get("CI_REQUIRES_HUB"), reason=missing())]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Hub:
+    def __init__(self, state: Path):
+        self.state, self.port = state, free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "HUB_STATE": str(state),
+            "HUB_PORT": str(self.port),
+            "HUB_STUDENTS": "3",
+            "HUB_PASSWORD": PASSWORD,
+            "HUB_BIN": str(ROOT / ".venv" / "bin"),
+        }
+
+    def script(self, action: str) -> subprocess.CompletedProcess:
+        return subprocess.run([str(HUB_SCRIPT), action], env=self.env, capture_output=True, text=True, timeout=180)
+
+    def as_user(self, user: str, *command: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+        """A command as it runs in `user`'s terminal on the hub (their nbgrader settings, their home)."""
+        env = {
+            **self.env,
+            "JUPYTER_CONFIG_PATH": str(ROOT / "deploy" / "jupyterhub" / "user-config"),
+            "JUPYTERHUB_USER": user,
+            "TL_COURSE_ID": "transfer-learning",
+            "TL_INSTRUCTOR": "instructor",
+            "TL_COURSE_ROOT": str(self.state / "course"),
+            "TL_EXCHANGE": str(self.state / "exchange"),
+            "HOME": str(self.state / "home" / user),
+            "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}",
+        }
+        return subprocess.run(
+            command, env=env, cwd=cwd or self.state / "home" / user, capture_output=True, text=True, timeout=300
+        )
+
+    def release(self, assignment: str) -> None:
+        done = self.as_user(
+            "instructor", "nbgrader", "release_assignment", assignment, "--force", cwd=self.state / "course"
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+
+    def log(self) -> str:
+        return (self.state / "jupyterhub.log").read_bytes().replace(b"\0", b"").decode("utf-8", "replace")
+
+    def gradebook_score(self, student: str, assignment: str) -> float:
+        from nbgrader.api import Gradebook
+
+        with Gradebook(f"sqlite:///{self.state / 'course' / 'gradebook.db'}") as gradebook:
+            return gradebook.find_submission(assignment, student).score
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory):
+    hub = Hub(tmp_path_factory.mktemp("hub"))
+    started = hub.script("start")
+    assert started.returncode == 0, started.stdout + started.stderr
+    for assignment in ("m1_concepts", "m2_vision"):
+        hub.release(assignment)
+    yield hub
+    hub.script("stop")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        yield browser
+        browser.close()
+
+
+def answers_for(assignment: str, functions=None) -> dict[str, str]:
+    """What a student types: for each graded cell of the release (known by its first line), the solution."""
+    from grader.examples import solved
+
+    release = nbformat.read(ROOT / "release" / assignment / f"{assignment}.ipynb", as_version=4)
+    solution = solved(assignment)
+    typed = {}
+    for stub, answer in zip(release.cells, solution.cells):
+        meta = stub.metadata.get("nbgrader", {})
+        if meta.get("solution") and (functions is None or meta["grade_id"] in functions):
+            typed[stub.source.splitlines()[0]] = answer.source
+    return typed
+
+
+class Student:
+    """One student in JupyterLab on the hub, doing what a person does, with a screenshot of each step."""
+
+    def __init__(self, hub: Hub, browser, name: str, shots: str = ""):
+        self.hub, self.name, self.prefix = hub, name, shots or name
+        self.page = browser.new_page(viewport={"width": 1400, "height": 900})
+        self.page.set_default_timeout(90_000)
+        self.step = 0
+
+    def shot(self, what: str) -> Path:
+        self.step += 1
+        path = SCREENSHOTS / f"{self.prefix}-{self.step:02d}-{what}.png"
+        self.page.screenshot(path=path)
+        return path
+
+    def log_in(self) -> None:
+        page = self.page
+        page.goto(f"{self.hub.url}/hub/login")
+        page.fill("#username_input", self.name)
+        page.fill("#password_input", PASSWORD)
+        page.click("#login_submit")
+        page.wait_for_selector("#jp-main-dock-panel")
+        self.shot("lab")
+
+    def menu(self, top: str, item: str) -> None:
+        self.page.click(f".lm-MenuBar-itemLabel:text-is('{top}')")
+        self.page.click(f".lm-Menu-itemLabel:text-is('{item}')")
+
+    def assignments(self) -> None:
+        self.menu("Nbgrader", "Assignment List")
+        self.page.wait_for_selector("#released_assignments_list_loading[hidden]", state="attached")
+
+    def fetch(self, assignment: str) -> None:
+        self.assignments()
+        self.page.click(f"#released_assignments_list .list_item:has-text('{assignment}') button:has-text('Fetch')")
+        self.page.wait_for_selector(f"#fetched_assignments_list a.assignment-notebooks-link:has-text('{assignment}')")
+        self.shot(f"fetched-{assignment}")
+
+    def open_notebook(self, assignment: str) -> None:
+        page = self.page
+        panel = f"#nbgrader-transfer-learning-{assignment}"
+        page.click(f"#fetched_assignments_list a.assignment-notebooks-link:has-text('{assignment}')")
+        page.click(f"{panel} .nested_list_item a:text-is('{assignment}')")
+        page.wait_for_selector(f".lm-TabBar-tab.lm-mod-current:has-text('{assignment}.ipynb')")
+        # keys pressed before the kernel is connected are dropped: wait until the status bar says Idle
+        page.wait_for_selector(".jp-StatusBar-TextItem:has-text('| Idle')")
+        self.shot(f"opened-{assignment}")
+
+    def cells(self):
+        return self.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell")
+
+    @staticmethod
+    def text_of(cell) -> str:
+        """A cell's source as the editor shows it (JupyterLab renders cells out of view lazily: scroll first)."""
+        cell.scroll_into_view_if_needed()
+        editor = cell.locator(".cm-content")
+        for _ in range(40):  # a cell scrolled into view gets its editor's lines a moment later
+            if text := editor.inner_text():
+                return text
+            time.sleep(0.05)
+        return ""
+
+    def answer(self, typed: dict[str, str]) -> int:
+        """Replace each stub whose first line is known with the answer, as text inserted in the editor
+        (typing key by key would meet the editor's auto-indent and bracket closing). Cells out of view
+        render lazily, so look again until every stub is found or three passes found nothing new."""
+        filled: set[str] = set()
+        for _ in range(3):
+            cells = self.cells()
+            for i in range(cells.count()):
+                text = self.text_of(cells.nth(i))
+                first = text.splitlines()[0] if text else ""
+                if first in typed and first not in filled and "NotImplementedError" in text:
+                    self.replace_source(cells.nth(i), typed[first])
+                    filled.add(first)
+            if len(filled) == len(typed):
+                break
+        self.page.keyboard.press("Escape")
+        self.shot("answered")
+        return len(filled)
+
+    def replace_source(self, cell, source: str) -> None:
+        editor = cell.locator(".cm-content")
+        for _ in range(3):  # a click that lands before the editor takes focus leaves the notebook in command mode
+            editor.click()
+            self.page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook.jp-mod-editMode")
+            self.page.keyboard.press("Control+a")
+            self.page.keyboard.insert_text(source)
+            if editor.inner_text().strip() == source.strip():
+                return
+        raise AssertionError(f"could not type into the cell: {editor.inner_text()!r}")
+
+    def run_cells(self, containing: list[str]) -> None:
+        """Run, in order, each cell whose text contains one of these strings (Ctrl+Enter: no new cell)."""
+        cells = self.cells()
+        for i in range(cells.count()):
+            text = self.text_of(cells.nth(i))
+            if any(s in text for s in containing):
+                cells.nth(i).locator(".jp-InputPrompt").click()
+                self.page.keyboard.press("Control+Enter")
+                self.page.wait_for_selector(".jp-StatusBar-TextItem:has-text('| Idle')")
+        self.page.keyboard.press("Control+s")
+        self.page.wait_for_selector(".jp-StatusBar-TextItem:has-text('Saving completed')")
+
+    def run_all(self) -> None:
+        self.menu("Run", "Run All Cells")
+        self.page.wait_for_timeout(500)
+        self.page.wait_for_selector(".jp-StatusBar-TextItem:has-text('| Idle')")
+        self.page.keyboard.press("Control+s")
+        self.page.wait_for_selector(".jp-StatusBar-TextItem:has-text('Saving completed')")
+        self.shot("ran")
+
+    def validate(self) -> str:
+        self.page.click(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Toolbar-item:has-text('Validate') jp-button")
+        dialog = self.page.wait_for_selector(".jp-Dialog-content")
+        self.shot("validated")
+        text = dialog.inner_text()
+        self.page.click(".jp-Dialog-button")
+        return text
+
+    def submit(self, assignment: str) -> float:
+        self.page.click(".lm-TabBar-tab:has-text('Assignments')")
+        self.page.click(f"#fetched_assignments_list .list_item:has-text('{assignment}') button:has-text('Submit')")
+        self.page.wait_for_selector(f"#submitted_assignments_list .list_item:has-text('{assignment}')")
+        self.shot(f"submitted-{assignment}")
+        return time.monotonic()
+
+    def fetch_feedback(self, assignment: str, timeout: float = 180) -> tuple[str, float]:
+        """Click Fetch Feedback until feedback arrives; open it; return the page's text and when it came."""
+        page = self.page
+        item = f"#submitted_assignments_list .list_item:has-text('{assignment}')"
+        deadline = time.monotonic() + timeout
+        while True:
+            page.click(f"{item} button:has-text('Fetch Feedback')")
+            page.wait_for_timeout(1000)
+            if page.locator(f"{item} a:has-text('view feedback')").count():
+                arrived = time.monotonic()
+                break
+            assert time.monotonic() < deadline, f"no feedback for {self.name}/{assignment}:\n{self.hub.log()[-3000:]}"
+            page.wait_for_timeout(2000)
+        self.shot(f"feedback-ready-{assignment}")
+        # the link opens the feedback folder in the file browser; the page opens in JupyterLab's HTML viewer
+        page.locator(f"{item} a:has-text('view feedback')").first.click()
+        page.dblclick(f".jp-DirListing-item:has-text('{assignment}.html')")
+        frame = page.frame_locator(".jp-HTMLViewer:not(.lm-mod-hidden) iframe")
+        frame.locator("body").wait_for()
+        page.wait_for_timeout(1000)
+        self.shot(f"feedback-page-{assignment}")
+        return frame.locator("body").inner_text(), arrived
+
+
+def score_on_page(text: str) -> tuple[float, float]:
+    """The score the grader's report states on the feedback page ('23 / 30 points')."""
+    match = re.search(r"([\d.]+) / ([\d.]+) points", text)
+    assert match, text[:2000]
+    return float(match.group(1)), float(match.group(2))
+
+
+def test_two_students_submit_and_read_their_feedback(hub, browser):
+    ada, ben = Student(hub, browser, "student1"), Student(hub, browser, "student2")
+    for student in (ada, ben):
+        student.log_in()
+
+    # ada: every m1 question, run, validate, submit
+    ada.fetch("m1_concepts")
+    ada.open_notebook("m1_concepts")
+    assert ada.answer(answers_for("m1_concepts")) == 12
+    ada.run_all()
+    validation = ada.validate()
+    assert "Success" in validation, validation
+    submitted = ada.submit("m1_concepts")
+    text, arrived = ada.fetch_feedback("m1_concepts")
+    assert score_on_page(text) == (12, 12)
+    m1_seconds = arrived - submitted
+
+    # ben: one m2_vision function, typed into its cell; runs the setup, the function and its public test
+    ben.fetch("m2_vision")
+    ben.open_notebook("m2_vision")
+    assert ben.answer(answers_for("m2_vision", {"count_parameters"})) == 1
+    ben.run_cells(["from transfer_course import", "def count_parameters", "count_parameters("])
+    ben.validate()
+    ben_submitted = ben.submit("m2_vision")
+    text, arrived = ben.fetch_feedback("m2_vision")
+    earned, possible = score_on_page(text)
+    assert possible == 30 and 0 < earned < possible and "count_parameters" in text
+    m2_seconds = arrived - ben_submitted
+    assert hub.gradebook_score("student1", "m1_concepts") == 12
+    # each sees only their own: ben has no m1 feedback, ada none for m2_vision
+    assert not list((hub.state / "home" / "student2").glob("m1_concepts/feedback/*/*.html"))
+    assert not list((hub.state / "home" / "student1").glob("m2_vision/feedback/*/*.html"))
+    print(
+        f"submit to feedback: m1_concepts {m1_seconds:.1f} s, m2_vision {m2_seconds:.1f} s; "
+        f"screenshots in {SCREENSHOTS}"
+    )
+    (SCREENSHOTS / "timings.json").write_text(json.dumps({"m1_concepts": m1_seconds, "m2_vision": m2_seconds}))
+
+
+def save_from_terminal(hub: Hub, student: str, assignment: str, notebook: bytes) -> None:
+    """What the Assignments panel's Fetch does, from the student's terminal, then the notebook saved."""
+    home = hub.state / "home" / student
+    if not (home / assignment).exists():
+        fetched = hub.as_user(student, "nbgrader", "fetch_assignment", assignment)
+        assert fetched.returncode == 0, fetched.stderr[-2000:]
+    (home / assignment / f"{assignment}.ipynb").write_bytes(notebook)
+
+
+def submit_from_terminal(hub: Hub, student: str, assignment: str, notebook: bytes | None = None) -> None:
+    if notebook is not None:
+        save_from_terminal(hub, student, assignment, notebook)
+    submitted = hub.as_user(student, "nbgrader", "submit", assignment)
+    assert submitted.returncode == 0, submitted.stderr[-2000:]
+
+
+def feedback_folders(hub: Hub, student: str, assignment: str) -> set[str]:
+    """The submissions (by timestamp) whose feedback the student has fetched."""
+    return {p.name for p in (hub.state / "home" / student / assignment / "feedback").glob("*") if p.is_dir()}
+
+
+def feedback_from_terminal(hub: Hub, student: str, assignment: str, before: set[str], timeout: float = 150) -> str:
+    """Fetch feedback until the page of a submission not in `before` arrives; its text."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        hub.as_user(student, "nbgrader", "fetch_feedback", assignment)
+        new = sorted(feedback_folders(hub, student, assignment) - before)
+        if new:
+            folder = hub.state / "home" / student / assignment / "feedback" / new[-1]
+            return (folder / f"{assignment}.html").read_text()
+        time.sleep(2)
+    raise AssertionError(f"no feedback for {student}/{assignment}:\n{hub.log()[-3000:]}")
+
+
+def solution_bytes(assignment: str, student: str = "solution") -> bytes:
+    return (ROOT / "submitted" / student / assignment / f"{assignment}.ipynb").read_bytes()
+
+
+def service_pids(hub: Hub) -> list[int]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if (
+                proc.name.isdigit()
+                and "autograder.py" in (proc / "cmdline").read_text()
+                and os.readlink(proc / "cwd").startswith(str(hub.state))
+            ):
+                found.append(int(proc.name))
+        except OSError:
+            pass
+    return found
+
+
+def test_a_crash_of_the_service_loses_nothing(hub):
+    before = feedback_folders(hub, "student3", "m2_vision")
+    submit_from_terminal(hub, "student3", "m2_vision", solution_bytes("m2_vision"))
+    deadline = time.monotonic() + 60
+    while "student3/m2_vision" not in hub.log() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    time.sleep(2)  # mid-grade: collecting, or grading in the sandbox
+    for pid in service_pids(hub):
+        os.kill(pid, 9)
+    page = feedback_from_terminal(hub, "student3", "m2_vision", before, timeout=180)
+    assert "30 / 30 points" in page
+    assert "Service autograder exited" in hub.log()  # it did die, and the hub started it again
+
+
+def test_broken_and_simultaneous_submissions_are_all_graded(hub):
+    import threading
+
+    before = {s: feedback_folders(hub, s, "m1_concepts") for s in ("student1", "student2")}
+    save_from_terminal(hub, "student1", "m1_concepts", b"")  # an empty file
+    save_from_terminal(hub, "student2", "m1_concepts", solution_bytes("m1_concepts", "partial"))
+    submissions = [threading.Thread(target=submit_from_terminal, args=(hub, s, "m1_concepts")) for s in before]
+    for submission in submissions:  # in the same second
+        submission.start()
+    for submission in submissions:
+        submission.join()
+    latest = {
+        s: max(
+            e.name
+            for e in (hub.state / "exchange" / "transfer-learning" / "inbound").iterdir()
+            if e.name.startswith(f"{s}+m1_concepts+")
+        )
+        for s in before
+    }
+    stamps = sorted(time.mktime(time.strptime(e.split("+")[2][:19], "%Y-%m-%d %H:%M:%S")) for e in latest.values())
+    assert stamps[-1] - stamps[0] <= 1, latest
+    page = feedback_from_terminal(hub, "student1", "m1_concepts", before["student1"])
+    assert "0 / 12 points" in page and "empty" in page  # says what went wrong, not just zero
+    page = feedback_from_terminal(hub, "student2", "m1_concepts", before["student2"])
+    partial_score = score_on_page(page)[0]
+    assert 0 < partial_score < 12 and hub.gradebook_score("student2", "m1_concepts") == partial_score
+
+    # a resubmission is graded again, and the gradebook keeps the latest score
+    before = feedback_folders(hub, "student2", "m1_concepts")
+    submit_from_terminal(hub, "student2", "m1_concepts", solution_bytes("m1_concepts"))
+    assert "12 / 12 points" in feedback_from_terminal(hub, "student2", "m1_concepts", before)
+    assert hub.gradebook_score("student2", "m1_concepts") == 12
+
+
+def test_the_browser_test_fails_when_the_service_does_not_grade(tmp_path, browser):
+    """The same student flow against a hub whose autograder is off: waiting for feedback must fail,
+    so the test above proves that the service graded, not that a page happened to exist."""
+    hub = Hub(tmp_path)
+    hub.env["HUB_AUTOGRADE"] = "0"
+    assert hub.script("start").returncode == 0
+    try:
+        hub.release("m1_concepts")
+        student = Student(hub, browser, "student1", shots="no-service-student1")
+        student.page.set_default_timeout(60_000)
+        student.log_in()
+        student.fetch("m1_concepts")
+        student.submit("m1_concepts")
+        with pytest.raises(AssertionError, match="no feedback"):
+            student.fetch_feedback("m1_concepts", timeout=30)
+    finally:
+        hub.script("stop")
+
+
+def test_the_instructor_sees_the_notebooks_as_students_will(hub, browser):
+    """Each executed example notebook opened in JupyterLab: markdown rendered, plots shown, progress
+    bars as text (screenshots kept for people to look at), no widget left showing its first state."""
+    home = hub.state / "home" / "instructor"
+    for assignment in ("m2_vision", "m2_lora", "m3_evaluation"):
+        shutil.copy(ROOT / "submitted" / "solution" / assignment / f"{assignment}.ipynb", home)
+    instructor = Student(hub, browser, "instructor")
+    instructor.log_in()
+    for assignment in ("m2_vision", "m2_lora", "m3_evaluation"):
+        page = instructor.page
+        page.dblclick(f".jp-DirListing-item:has-text('{assignment}.ipynb')")
+        page.wait_for_selector(f".lm-TabBar-tab.lm-mod-current:has-text('{assignment}.ipynb')")
+        notebook = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
+        notebook.locator(".jp-RenderedMarkdown h1").first.wait_for()
+        figures = notebook.locator(".jp-RenderedImage img")
+        figures.first.scroll_into_view_if_needed()
+        instructor.shot(f"figure-{assignment}")
+        assert figures.count() >= 2, f"{assignment}: plots do not show"
+        bars = notebook.locator(
+            ".jp-OutputArea-output pre:has-text('it/s]'), .jp-OutputArea-output pre:has-text('s/it]')"
+        )
+        assert bars.count() >= 1, f"{assignment}: no text progress bar"
+        bars.first.scroll_into_view_if_needed()
+        instructor.shot(f"progress-{assignment}")
+        assert "0/" not in bars.first.inner_text().split("|")[-1][:4], bars.first.inner_text()
+        assert notebook.locator(".jp-OutputArea-output:has-text('Loading widget')").count() == 0
