@@ -9,6 +9,7 @@ export TRANSFORMERS_OFFLINE := 1
 ASSIGNMENTS := m1_concepts m2_lora m2_vision m3_evaluation
 WORKERS ?= 2
 DEVICE ?= cpu
+HUB_PROXY := deploy/jupyterhub/node_modules/.installed
 
 .PHONY: demo test test-fast lint venv release references examples bench clean hub hub-stop
 
@@ -31,8 +32,8 @@ release: venv
 demo: release
 	$(BIN)/python -m grader grade-all submitted --workers $(WORKERS)
 
-## the whole test-suite (what CI runs: lint, then every test)
-test: venv lint
+## the whole test-suite (what CI runs: lint, then every test; the hub test needs Debian's chromium)
+test: venv lint $(HUB_PROXY)
 	$(BIN)/python -m pytest -x -q
 
 ## the fast tier for daily work (under 3 minutes): everything not marked slow
@@ -45,13 +46,13 @@ lint: venv
 	$(BIN)/ruff format --check .
 
 ## the course on a local JupyterHub (http://127.0.0.1:8000; HUB_STUDENTS=3, HUB_PASSWORD, HUB_PORT)
-hub: venv deploy/jupyterhub/node_modules/.installed
+hub: venv $(HUB_PROXY)
 	deploy/jupyterhub/hub.sh start
 
 hub-stop:
 	deploy/jupyterhub/hub.sh stop
 
-deploy/jupyterhub/node_modules/.installed: deploy/jupyterhub/package.json deploy/jupyterhub/package-lock.json
+$(HUB_PROXY): deploy/jupyterhub/package.json deploy/jupyterhub/package-lock.json
 	npm ci --prefix deploy/jupyterhub --no-audit --no-fund --loglevel=error
 	touch $@
 
