@@ -59,15 +59,31 @@ def feedback_for(function: str, result: StepResult, cell_error: ErrorRecord | No
         return error.message
     if result.status == StepStatus.TIMEOUT:
         return f"`{function}` did not finish: {error.message}; look for an endless loop or far too much work"
-    return f"`{function}` raised {error.type}: {error.message}{error.where()}"
+    return f"`{function}` raised {error.type}: {error.message}{error.where()}{_known_pitfall(error.message)}"
+
+
+# errors whose message does not say what to do: PyTorch's wording -> the usual cause
+PITFALLS = {
+    "Expected more than 1 value per channel when training": (
+        "a BatchNorm layer in training mode cannot normalise a batch of one: call model.eval() before "
+        "evaluating or extracting features"
+    ),
+    "element 0 of tensors does not require grad": (
+        "nothing in the computation requires a gradient: check what is frozen, and do not detach or use .item()"
+    ),
+}
+
+
+def _known_pitfall(message: str) -> str:
+    return next((f"; {advice}" for text, advice in PITFALLS.items() if text in message), "")
 
 
 def recorded_experiment(recorded: dict, name: str) -> dict:
     """The values a notebook recorded under `name`, or a failed check telling the student to run it."""
     values = recorded.get(name)
     assert isinstance(values, dict), (
-        f"the '{name}' results are not recorded: run the whole notebook "
-        "(Run > Run All Cells) and save it before submitting"
+        f"the '{name}' results are not recorded: run the whole notebook (Run > Run All Cells) and save it "
+        "before submitting; the cells that record them need every function they call to work"
     )
     return values
 

@@ -23,13 +23,22 @@ SOLUTION_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.MU
 
 @dataclass(frozen=True)
 class Mutant:
-    """A realistic bug: in the cell `function`, `old` becomes `new`; the checks named in `fails` must catch it."""
+    """A realistic bug: in the cell `function`, `old` becomes `new`; the checks named in `fails` must catch
+    it, and their feedback must name the mistake: `says` holds a text for each check in `fails` (or one
+    text for all of them) that its feedback must contain."""
 
     name: str
     function: str
     old: str
     new: str
     fails: tuple[str, ...]
+    says: tuple[str, ...] = ()
+
+    def expected_feedback(self) -> dict[str, str]:
+        """check -> text its feedback must contain."""
+        if len(self.says) == 1:
+            return dict.fromkeys(self.fails, self.says[0])
+        return dict(zip(self.fails, self.says, strict=True))
 
 
 @dataclass(frozen=True)
@@ -44,6 +53,11 @@ def catalogue(assignment_id: str):
     """(mutants, partial student) declared for an assignment."""
     module = importlib.import_module(f"grader.assignments.{assignment_id}.mutants")
     return module.MUTANTS, module.PARTIAL
+
+
+def calls(assignment_id: str) -> dict[str, tuple[str, ...]]:
+    """Graded functions that call other graded functions (a bug in the callee shows in the caller's checks)."""
+    return getattr(importlib.import_module(f"grader.assignments.{assignment_id}.mutants"), "CALLS", {})
 
 
 def answer(source_cell_text: str) -> str:

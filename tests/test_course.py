@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import math
 import subprocess
 
 import nbformat
@@ -103,3 +104,107 @@ def test_solution_cells_define_what_their_grade_id_names(assignment_id):
                 t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)
             }
             assert meta["grade_id"] in names, f"cell {meta['grade_id']} does not define {meta['grade_id']}"
+
+
+def _m1_constants() -> dict:
+    """The data the m1 notebook quotes, as its cells assign them (literals only, so read without running)."""
+    import ast
+
+    notebook = nbformat.read(ROOT / "source" / "m1_concepts" / "m1_concepts.ipynb", as_version=4)
+    found = {}
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and not cell.metadata.get("nbgrader"):
+            for node in ast.parse(cell.source).body:
+                if (
+                    isinstance(node, ast.Assign)
+                    and isinstance(node.targets[0], ast.Name)
+                    and node.targets[0].id.isupper()
+                ):
+                    found[node.targets[0].id] = ast.literal_eval(node.value)
+    return found
+
+
+def test_m1_quotes_the_course_results():
+    """What the concept check shows as this course's evidence is what the experiments recorded."""
+    r3 = lambda v: round(float(v), 3)  # noqa: E731 (the notebook shows three decimals)
+    _, m3, _ = references.load("m3_evaluation")
+    _, m2_lora, _ = references.load("m2_lora")
+    quoted = _m1_constants()
+    assert quoted["LEARNING_CURVES"] == {
+        s: {n: [r3(v) for v in seeds] for n, seeds in by.items()} for s, by in m3["learning_curves"].items()
+    }
+    assert quoted["NEGATIVE_TRANSFER_GAPS"] == {
+        m: [r3(v) for v in r["gap_per_seed"]] for m, r in m3["negative_transfer"].items()
+    }
+    for strategy, row in quoted["LORA_VS_FULL"].items():
+        recorded = m2_lora["encoder"][strategy]
+        assert row == {
+            "trainable parameters": recorded["trainable_parameters"],
+            "total parameters": recorded["total_parameters"],
+            "seconds per step": r3(recorded["seconds_per_step"]),
+        }
+    assert quoted["SOURCES"] == {
+        n: [r3(r["logme"]), r3(r["accuracy"])] for n, r in m3["source_selection"]["candidates"].items()
+    }
+    assert quoted["KENDALL_TAU"] == r3(m3["source_selection"]["kendall_tau"])
+
+
+def test_m1_claims_hold_on_the_quoted_numbers():
+    """Each statement a question's right answer makes about the data is true of the data it shows."""
+    import itertools
+
+    q = _m1_constants()
+    curves, gaps, lora = q["LEARNING_CURVES"], q["NEGATIVE_TRANSFER_GAPS"], q["LORA_VS_FULL"]
+    mean = lambda v: sum(v) / len(v)  # noqa: E731
+    seeds = range(3)
+    # Q2: with 5 labels, fine-tuning ahead of both at every seed; the means quoted
+    assert all(
+        curves["fine-tuning"]["5"][s] > max(curves["feature extraction"]["5"][s], curves["scratch"]["5"][s])
+        for s in seeds
+    )
+    assert [round(mean(curves[k]["5"]), 2) for k in ("fine-tuning", "feature extraction", "scratch")] == [
+        0.72,
+        0.67,
+        0.58,
+    ]
+    # Q3: at 400, scratch and fine-tuning within 0.005; frozen features about 0.03 behind both at every seed
+    assert abs(mean(curves["scratch"]["400"]) - mean(curves["fine-tuning"]["400"])) <= 0.005
+    assert all(
+        0.025
+        <= min(curves["scratch"]["400"][s], curves["fine-tuning"]["400"][s]) - curves["feature extraction"]["400"][s]
+        <= 0.04
+        for s in seeds
+    )
+    # Q5 and Q6: the frozen source hurts at every seed, fine-tuned it helps at every seed; the key is the mean
+    assert all(g > 0 for g in gaps["frozen source"]) and all(g < 0 for g in gaps["fine-tuned source"])
+    from grader.assignments.m1_concepts.checks import KEYS
+
+    assert abs(mean(gaps["frozen source"]) - KEYS["Q6"].key) < 1e-9
+    # Q10: a third of a percent of the parameters, about 0.6 of the time
+    share = lora["LoRA"]["trainable parameters"] / lora["LoRA"]["total parameters"]
+    ratio = lora["LoRA"]["seconds per step"] / lora["full fine-tuning"]["seconds per step"]
+    assert 0.0030 <= share <= 0.0036 and 0.55 <= ratio <= 0.65
+    # Q12: how often five sources ranked at random reach |tau| >= 0.4 (exactly, over all 120 orders)
+    n = len(q["SOURCES"])
+    reach = 0
+    for order in itertools.permutations(range(n)):
+        inversions = sum(order[i] > order[j] for i, j in itertools.combinations(range(n), 2))
+        reach += abs(1 - 4 * inversions / (n * (n - 1))) >= q["KENDALL_TAU"] - 1e-9
+    assert round(reach / math.factorial(n), 2) == 0.48
+
+
+def test_m1_is_a_concept_check_worth_taking():
+    """Keys spread over the letters, questions decided from the course's data, misconceptions aimed at,
+    and every wrong choice explained."""
+    from collections import Counter
+
+    from grader.assignments.m1_concepts.checks import KEYS, Choice
+
+    choices = {q: k for q, k in KEYS.items() if isinstance(k, Choice)}
+    letters = Counter(k.key for k in choices.values())
+    assert len(KEYS) == 12 and max(letters.values()) <= 0.35 * len(choices), letters
+    assert sum("data" in k.kinds for k in KEYS.values()) >= 5
+    assert sum("misconception" in k.kinds for k in KEYS.values()) >= 3
+    for question, key in choices.items():
+        assert set(key.wrong) == set("abcd") - {key.key}, question
+        assert all(len(why) > 40 for why in key.wrong.values()), question

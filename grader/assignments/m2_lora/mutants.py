@@ -2,6 +2,9 @@
 
 from grader.examples import Mutant, Partial
 
+# add_lora wraps layers in the student's own LoRALinear
+CALLS = {"add_lora": ("LoRALinear",)}
+
 MUTANTS = [
     Mutant(
         "B_initialised_randomly",
@@ -9,6 +12,7 @@ MUTANTS = [
         "self.lora_B = nn.Parameter(torch.zeros(base.out_features, r, **like))",
         "self.lora_B = nn.Parameter(torch.randn(base.out_features, r, **like) * 0.01)",
         ("initialisation_like_peft",),
+        ("lora_B must start at zero",),
     ),
     Mutant(
         "scaling_alpha_not_over_r",
@@ -16,9 +20,15 @@ MUTANTS = [
         "self.scaling = r, alpha, alpha / r",
         "self.scaling = r, alpha, alpha",
         ("initialisation_like_peft", "matches_peft_given_the_same_A_and_B"),
+        ("alpha / r",),
     ),
     Mutant(
-        "base_left_trainable", "LoRALinear", "        self.base.requires_grad_(False)\n", "", ("only_A_and_B_train",)
+        "base_left_trainable",
+        "LoRALinear",
+        "        self.base.requires_grad_(False)\n",
+        "",
+        ("only_A_and_B_train",),
+        ("only lora_A and lora_B should require gradients",),
     ),
     Mutant(
         "merged_without_scaling",
@@ -26,6 +36,7 @@ MUTANTS = [
         "base.weight + self.scaling * self.lora_B @ self.lora_A",
         "base.weight + self.lora_B @ self.lora_A",
         ("merged_equals_unmerged",),
+        ("W + scaling * B @ A",),
     ),
     Mutant(
         "dropout_on_output",
@@ -33,6 +44,7 @@ MUTANTS = [
         "return self.base(x) + self.dropout(x) @ self.lora_A.T @ self.lora_B.T * self.scaling",
         "return self.dropout(self.base(x) + x @ self.lora_A.T @ self.lora_B.T * self.scaling)",
         ("dropout_on_the_lora_branch_only",),
+        ("dropout must act on the LoRA branch's input only",),
     ),
     Mutant(
         "matches_full_names",
@@ -41,6 +53,15 @@ MUTANTS = [
         "    model.requires_grad_(False)",
         "if isinstance(module, nn.Linear) and name in target_modules]\n    model.requires_grad_(False)",
         ("bert_with_a_trainable_head", "distilbert_and_llama"),
+        ("last part of its dotted path",),
+    ),
+    Mutant(
+        "targets_as_substrings",
+        "add_lora",
+        'if isinstance(module, nn.Linear) and name.rpartition(".")[2] in target_modules]',
+        "if isinstance(module, nn.Linear) and any(t in name for t in target_modules)]",
+        ("distilbert_and_llama",),
+        ("which are not targets",),
     ),
     Mutant(
         "head_not_saved",
@@ -48,6 +69,7 @@ MUTANTS = [
         "            module.requires_grad_(True)\n",
         "            pass\n",
         ("bert_with_a_trainable_head",),
+        ("frozen but should train",),
     ),
     Mutant(
         "wraps_any_module_by_name",
@@ -56,6 +78,15 @@ MUTANTS = [
         "    model.requires_grad_(False)",
         'if name.rpartition(".")[2] in target_modules and hasattr(module, "weight")]\n    model.requires_grad_(False)',
         ("gpt2_conv1d_is_not_linear",),
+        ("Conv1D",),
+    ),
+    Mutant(
+        "counts_targets_as_substrings",
+        "lora_parameter_count",
+        'if isinstance(module, nn.Linear) and name.rpartition(".")[2] in target_modules)',
+        "if isinstance(module, nn.Linear) and any(t in name for t in target_modules))",
+        ("counts_for_decoders",),
+        ("'query' is not GPT-NeoX's 'query_key_value'",),
     ),
     Mutant(
         "counts_in_times_out",
@@ -63,6 +94,7 @@ MUTANTS = [
         "r * (module.in_features + module.out_features)",
         "r * module.in_features * module.out_features // max(module.in_features, module.out_features)",
         ("counts_for_encoders", "counts_for_decoders"),
+        ("r * (in_features + out_features) per targeted nn.Linear",),
     ),
     Mutant(
         "causal_lm_task",
@@ -70,14 +102,23 @@ MUTANTS = [
         "task_type=TaskType.SEQ_CLS",
         "task_type=TaskType.FEATURE_EXTRACTION",
         ("peft_trains_lora_and_the_head", "peft_configuration"),
+        ("SEQ_CLS",),
     ),
-    Mutant("alpha_as_rank", "peft_lora", "r=r, lora_alpha=alpha", "r=r, lora_alpha=r", ("peft_configuration",)),
+    Mutant(
+        "alpha_as_rank",
+        "peft_lora",
+        "r=r, lora_alpha=alpha",
+        "r=r, lora_alpha=r",
+        ("peft_configuration",),
+        ("LoraConfig alpha should be",),
+    ),
     Mutant(
         "padding_as_token_zero",
         "mask_prompt_labels",
         "labels[attention_mask == 0] = -100",
         "labels[input_ids == 0] = -100",
         ("right_padding", "left_padding_with_pad_equal_to_eos"),
+        ("attention_mask == 0",),
     ),
     Mutant(
         "prompt_from_row_start",
@@ -85,6 +126,7 @@ MUTANTS = [
         "labels[row, positions[: int(length)]] = -100",
         "labels[row, : int(length)] = -100",
         ("left_padding_with_pad_equal_to_eos", "empty_and_full_prompts"),
+        ("counting from its first non-padding position",),
     ),
     Mutant(
         "labels_shifted",
@@ -92,6 +134,7 @@ MUTANTS = [
         "    return labels\n",
         "    return torch.cat([labels[:, 1:], torch.full_like(labels[:, :1], -100)], dim=1)\n",
         ("right_padding", "left_padding_with_pad_equal_to_eos", "empty_and_full_prompts"),
+        ("do not shift the labels",),
     ),
     Mutant(
         "edits_input_ids",
@@ -99,6 +142,7 @@ MUTANTS = [
         "labels = input_ids.clone()",
         "labels = input_ids",
         ("right_padding", "left_padding_with_pad_equal_to_eos", "empty_and_full_prompts"),
+        ("build the labels on a copy",),
     ),
     Mutant(
         "last_column_not_last_token",
@@ -106,6 +150,7 @@ MUTANTS = [
         "last = (mask * torch.arange(mask.shape[1])).argmax(dim=1)",
         "last = torch.full((len(mask),), mask.shape[1] - 1)",
         ("right_padding_predictions",),
+        ("last non-padding position",),
     ),
     Mutant(
         "length_minus_one",
@@ -113,6 +158,7 @@ MUTANTS = [
         "last = (mask * torch.arange(mask.shape[1])).argmax(dim=1)",
         "last = mask.sum(dim=1) - 1",
         ("left_padding_predictions",),
+        ("last non-padding position",),
     ),
     Mutant(
         "last_token_of_label_word",
@@ -120,6 +166,7 @@ MUTANTS = [
         '(word, add_special_tokens=False)["input_ids"][0]',
         '(word, add_special_tokens=False)["input_ids"][-1]',
         ("first_token_of_each_label_word",),
+        ("score the first token",),
     ),
 ]
 

@@ -45,6 +45,17 @@ def tiny(kind):
                 max_position_embeddings=64,
             )
         )
+    if kind == "gpt_neox":  # fused query_key_value, and dense, dense_h_to_4h, dense_4h_to_h: names inside names
+        return t.GPTNeoXForCausalLM(
+            t.GPTNeoXConfig(
+                vocab_size=64,
+                hidden_size=16,
+                num_hidden_layers=2,
+                num_attention_heads=2,
+                intermediate_size=32,
+                max_position_embeddings=64,
+            )
+        )
     raise ValueError(kind)
 
 
@@ -53,6 +64,8 @@ TARGETS = {
     "distilbert": ["q_lin", "v_lin"],
     "gpt2": ["c_attn", "c_proj"],
     "llama": ["q_proj", "v_proj", "down_proj"],
+    # a name matches a module when it is the module's own name, not part of it: only attention.dense here
+    "gpt_neox": ["query", "dense"],
 }
 
 
@@ -201,7 +214,7 @@ def _(student, device):
 
 @probe("add_lora", "distilbert_and_llama")
 def _(student, device):
-    return {kind: injection(student, kind)[1] for kind in ("distilbert", "llama")}
+    return {kind: injection(student, kind)[1] for kind in ("distilbert", "llama", "gpt_neox")}
 
 
 @probe("add_lora", "gpt2_conv1d_untouched")
@@ -226,7 +239,7 @@ def _(student, device):
 def _(student, device):
     counts = {
         kind: int(expect(student.lora_parameter_count(tiny(kind), TARGETS[kind], 8), int, "the count"))
-        for kind in ("llama", "gpt2")
+        for kind in ("llama", "gpt2", "gpt_neox")
     }
     counts["llama_lm_head"] = int(student.lora_parameter_count(tiny("llama"), ["lm_head"], 2))
     return counts
@@ -243,7 +256,8 @@ def _(student, device):
     config = wrapped.peft_config["default"]
     return {
         "trainable": sorted(n for n, p in wrapped.named_parameters() if p.requires_grad),
-        "task_type": str(config.task_type),
+        # TaskType.SEQ_CLS or the string "SEQ_CLS": peft accepts both
+        "task_type": str(getattr(config.task_type, "value", config.task_type)),
         "r": int(config.r),
         "alpha": float(config.lora_alpha),
         "targets": sorted(config.target_modules),
@@ -254,7 +268,13 @@ def _(student, device):
 def masked(student, ids, mask, lengths):
     ids, mask = torch.tensor(ids), torch.tensor(mask)
     labels = expect(student.mask_prompt_labels(ids, mask, lengths), torch.Tensor, "the labels")
-    return {"labels": labels.detach().clone(), "input_ids_after": ids.clone()}
+    # the inputs as given, for the checks' hints (the reference run's copy is the one they read)
+    return {
+        "labels": labels.detach().clone(),
+        "input_ids_after": ids.clone(),
+        "attention_mask": mask.clone(),
+        "prompt_lengths": [int(n) for n in lengths],
+    }
 
 
 @probe("mask_prompt_labels", "right_padding")
@@ -318,7 +338,13 @@ def word_tokenizer(padding_side, pad_is_eos):
 
     backend = Tokenizer(models.WordLevel({w: i for i, w in enumerate(WORDS)}, unk_token="<eos>"))
     backend.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=backend, eos_token="<eos>", padding_side=padding_side)
+    # a causal LM's tokenizer returns no token_type_ids: `model(**tokenizer(...))` must work, as with SmolLM2's
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=backend,
+        eos_token="<eos>",
+        padding_side=padding_side,
+        model_input_names=["input_ids", "attention_mask"],
+    )
     if not pad_is_eos:
         tokenizer.pad_token = "<pad>"
     return tokenizer

@@ -182,16 +182,21 @@ def _stages(names):
 
 
 def _check_unfrozen(got, want, what):
-    assert set(got) == set(want), f"{what}: trainable parts should be {_stages(want)}, got {_stages(got)}"
+    if set(got) == set(want):
+        return
+    stem = {"conv_stem", "bn1"}
+    if stem & set(_stages(got)) - set(_stages(want)):  # parts trainable before the call stayed trainable
+        hint = "; freeze the whole model first: every part not listed must end up frozen, whatever it was before"
+    elif what.startswith("n=0") and "blocks.0" in _stages(got):
+        hint = "; remember that blocks[-0:] is every block"
+    else:
+        hint = ""
+    raise AssertionError(f"{what}: trainable parts should be {_stages(want)}, got {_stages(got)}{hint}")
 
 
 @graded("unfreeze_last_blocks", 1)
 def test_n_zero_trains_only_the_classifier(student, reference):
-    _check_unfrozen(
-        student("unfreeze_last_blocks.n0"),
-        reference("unfreeze_last_blocks.n0"),
-        "n=0 (remember that blocks[-0:] is every block)",
-    )
+    _check_unfrozen(student("unfreeze_last_blocks.n0"), reference("unfreeze_last_blocks.n0"), "n=0")
 
 
 @graded("unfreeze_last_blocks", 1)
@@ -203,11 +208,16 @@ def test_last_n_stages_and_conv_head(student, reference):
 
 @graded("unfreeze_last_blocks", 1)
 def test_n_beyond_the_stages_trains_everything(student, reference):
-    _check_unfrozen(
-        student("unfreeze_last_blocks.more_than_stages"),
-        reference("unfreeze_last_blocks.more_than_stages"),
-        "n=100 on a frozen model",
+    got, want = (
+        student("unfreeze_last_blocks.all_stages_and_more"),
+        reference("unfreeze_last_blocks.all_stages_and_more"),
     )
+    for n, what in (
+        ("7", "n=7, every stage (the stem stays frozen)"),
+        ("8", "n=8, more than the 7 stages"),
+        ("100", "n=100 on a frozen model"),
+    ):
+        _check_unfrozen(got[n], want[n], what)
 
 
 # --- make_optimizer -------------------------------------------------------------------------------
@@ -248,9 +258,14 @@ def test_frozen_parameters_left_out(student, reference):
 @graded("make_optimizer", 1)
 def test_empty_group_omitted(student, reference):
     got = student("make_optimizer.head_only")
+    empty = [g for g in got["groups"] if not g["params"]]
     assert len(got["groups"]) == 1, (
         f"with only the head trainable there should be one group, got {len(got['groups'])}: "
-        "omit a group with no parameters"
+        + (
+            "omit a group with no parameters"
+            if empty
+            else "the backbone group holds frozen parameters; give the optimizer only those with requires_grad"
+        )
     )
     assert abs(got["groups"][0]["lr"] - 0.02) < 1e-12 and sorted(got["groups"][0]["params"]) == ["fc.bias", "fc.weight"]
 

@@ -13,6 +13,7 @@ MUTANTS = [
         "T.ToTensor(), T.Normalize(mean, std)]",
         "T.ToTensor()]",
         ("eval_output_is_normalised_per_channel", "greyscale_becomes_three_channels"),
+        ("(x - mean) / std", "check ToTensor and Normalize"),
     ),
     Mutant(
         "resize_shorter_side",
@@ -20,6 +21,7 @@ MUTANTS = [
         "T.Resize((image_size, image_size))",
         "T.Resize(image_size)",
         ("greyscale_becomes_three_channels",),
+        ("resize to (image_size, image_size)",),
     ),
     Mutant(
         "no_augmentation",
@@ -27,6 +29,7 @@ MUTANTS = [
         "steps.append(T.RandomAffine(",
         "(T.RandomAffine(",
         ("train_is_random_and_eval_is_not",),
+        ("add random augmentation",),
     ),
     Mutant(
         "hard_coded_fc",
@@ -34,6 +37,7 @@ MUTANTS = [
         "    name, old = find_classifier(model)\n",
         "    name, old = 'fc', model.fc\n",
         ("torchvision_resnet_and_mobilenet", "timm_efficientnet_and_vision_transformers"),
+        ("has no attribute 'fc'",),
     ),
     Mutant(
         "head_copies_frozen_flag",
@@ -42,6 +46,7 @@ MUTANTS = [
         "    new.requires_grad_(old.weight.requires_grad)\n"
         "    setattr(model.get_submodule(parent_name), attribute, new)\n",
         ("new_head_trains_in_a_frozen_model",),
+        ("must be trainable even when the model was frozen",),
     ),
     Mutant(
         "head_left_frozen",
@@ -49,6 +54,7 @@ MUTANTS = [
         "    for parameter in head.parameters():\n        parameter.requires_grad = True\n",
         "",
         ("torchvision_backbones_frozen", "timm_backbones_frozen_and_head_trainable"),
+        ("must stay trainable",),
     ),
     Mutant(
         "head_not_unfrozen",
@@ -59,6 +65,7 @@ MUTANTS = [
         "    for parameter in model.parameters():\n        if id(parameter) not in head_ids:\n"
         "            parameter.requires_grad = False\n",
         ("timm_backbones_frozen_and_head_trainable",),
+        ("must stay trainable",),
     ),
     Mutant(
         "counts_state_dict",
@@ -66,6 +73,7 @@ MUTANTS = [
         "list(model.parameters())",
         "list(model.state_dict().values())",
         ("counts_of_a_partly_frozen_resnet", "shared_weights_counted_once"),
+        ("buffers",),
     ),
     Mutant(
         "counts_shared_twice",
@@ -73,6 +81,7 @@ MUTANTS = [
         "list(model.parameters())",
         "[p for _, p in model.named_parameters(remove_duplicate=False)]",
         ("shared_weights_counted_once",),
+        ("a shared tensor counts once",),
     ),
     Mutant(
         "blocks_minus_zero",
@@ -80,6 +89,23 @@ MUTANTS = [
         "    elif n >= 1:",
         "    elif n >= 0:",
         ("n_zero_trains_only_the_classifier",),
+        ("blocks[-0:] is every block",),
+    ),
+    Mutant(
+        "all_stages_unfreeze_the_stem",
+        "unfreeze_last_blocks",
+        "    if n > len(stages):\n",
+        "    if n >= len(stages):\n",
+        ("n_beyond_the_stages_trains_everything",),
+        ("the stem stays frozen",),
+    ),
+    Mutant(
+        "earlier_stages_left_as_they_were",
+        "unfreeze_last_blocks",
+        "    model.requires_grad_(False)\n",
+        "",
+        ("n_zero_trains_only_the_classifier", "last_n_stages_and_conv_head"),
+        ("freeze the whole model first",),
     ),
     Mutant(
         "stem_stays_frozen",
@@ -87,13 +113,15 @@ MUTANTS = [
         "        trainable = [model]\n",
         "        trainable = [model.conv_head, model.bn2, *stages, head]\n",
         ("n_beyond_the_stages_trains_everything",),
+        ("more than the 7 stages",),
     ),
     Mutant(
         "forgot_conv_head",
         "unfreeze_last_blocks",
         "[model.conv_head, model.bn2, *stages[-n:], head]",
         "[*stages[-n:], head]",
-        ("last_n_stages_and_conv_head",),
+        ("last_n_stages_and_conv_head", "n_beyond_the_stages_trains_everything"),
+        ("conv_head",),
     ),
     Mutant(
         "adam_not_adamw",
@@ -101,6 +129,7 @@ MUTANTS = [
         "torch.optim.AdamW(",
         "torch.optim.Adam(",
         ("adamw_with_discriminative_learning_rates",),
+        ("use torch.optim.AdamW",),
     ),
     Mutant(
         "frozen_in_optimizer",
@@ -108,17 +137,31 @@ MUTANTS = [
         "if p.requires_grad and id(p) not in head_ids",
         "if id(p) not in head_ids",
         ("frozen_parameters_left_out", "empty_group_omitted"),
+        ("frozen parameters were given to the optimizer", "holds frozen parameters"),
     ),
     Mutant(
-        "empty_group_kept", "make_optimizer", '[g for g in groups if g["params"]]', "groups", ("empty_group_omitted",)
+        "empty_group_kept",
+        "make_optimizer",
+        '[g for g in groups if g["params"]]',
+        "groups",
+        ("empty_group_omitted",),
+        ("omit a group with no parameters",),
     ),
-    Mutant("no_zero_grad", "train_one_epoch", "        optimizer.zero_grad()\n", "", ("parameters_after_one_epoch",)),
+    Mutant(
+        "no_zero_grad",
+        "train_one_epoch",
+        "        optimizer.zero_grad()\n",
+        "",
+        ("parameters_after_one_epoch",),
+        ("optimizer.zero_grad()",),
+    ),
     Mutant(
         "mean_of_batch_means",
         "train_one_epoch",
         "total += loss.item() * len(targets)\n        count += len(targets)",
         "total += loss.item()\n        count += 1",
         ("mean_loss_per_sample_with_uneven_batches",),
+        ("weight each batch's loss by its size",),
     ),
     Mutant(
         "frozen_batchnorm_trains",
@@ -126,6 +169,7 @@ MUTANTS = [
         "                module.eval()",
         "                pass",
         ("frozen_batchnorm_keeps_its_statistics",),
+        ("put it in eval() mode",),
     ),
     Mutant(
         "ignores_loss_fn",
@@ -133,6 +177,7 @@ MUTANTS = [
         "loss_fn = loss_fn or nn.CrossEntropyLoss()",
         "loss_fn = nn.CrossEntropyLoss()",
         ("custom_loss_and_training_mode",),
+        ("use it when given",),
     ),
     Mutant(
         "confusion_transposed",
@@ -140,15 +185,31 @@ MUTANTS = [
         "pairs = targets.cpu() * num_classes + predictions",
         "pairs = predictions * num_classes + targets.cpu()",
         ("confusion_matrix_rows_are_true_classes", "accuracy_and_per_class_accuracy"),
+        ("transposed", "each true class"),
     ),
-    Mutant("dropout_left_on", "evaluate", "    model.eval()\n", "", ("dropout_off_and_no_gradients",)),
-    Mutant("gradients_tracked", "evaluate", "with torch.no_grad():", "if True:", ("dropout_off_and_no_gradients",)),
+    Mutant(
+        "dropout_left_on",
+        "evaluate",
+        "    model.eval()\n",
+        "",
+        ("dropout_off_and_no_gradients",),
+        ("call model.eval()",),
+    ),
+    Mutant(
+        "gradients_tracked",
+        "evaluate",
+        "with torch.no_grad():",
+        "if True:",
+        ("dropout_off_and_no_gradients",),
+        ("torch.no_grad()",),
+    ),
     Mutant(
         "logits_not_features",
         "extract_features",
         "captured.append(inputs[0].detach().cpu())",
         "captured.append(output.detach().cpu())",
         ("features_are_the_classifier_inputs",),
+        ("look like logits",),
     ),
     Mutant(
         "extraction_in_train_mode",
@@ -156,6 +217,7 @@ MUTANTS = [
         "    model.eval()\n",
         "",
         ("labels_in_order_and_evaluation_mode",),
+        ("call model.eval()",),
     ),
 ]
 

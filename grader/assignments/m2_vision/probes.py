@@ -240,10 +240,15 @@ def _(student, device):
     }
 
 
-@probe("unfreeze_last_blocks", "more_than_stages")
+@probe("unfreeze_last_blocks", "all_stages_and_more")
 def _(student, device):
-    model = lite0().requires_grad_(False)
-    return trainable(as_model(student.unfreeze_last_blocks(model, 100), "unfreeze_last_blocks"))
+    # lite0 has 7 stages: n=7 trains every stage but not the stem, n=8 and more train everything
+    return {
+        str(n): trainable(
+            as_model(student.unfreeze_last_blocks(lite0().requires_grad_(False), n), "unfreeze_last_blocks")
+        )
+        for n in (7, 8, 100)
+    }
 
 
 # --- make_optimizer ----------------------------------------------------------------------------

@@ -2,10 +2,7 @@
 
 Tolerances, and why:
 - 1e-9 on closed-form measures (gaps, BWT, forgetting): float64 arithmetic only;
-- LogME rtol 1e-4: a fixed point converged to 1e-6 in alpha/beta lands within 1e-5 of the
-  reference in float64 (measured: 1e-8 when N > D); one update instead of the iteration
-  misses by 1e-4 to 2e-3, updates without the 1e-5 that keeps beta finite miss by 6e-4
-  when N < D, and dropping zero eigenvalues there misses by a factor of 8;
+- LogME: LOGME_RTOL, from the spread of correctly converged implementations;
 - BatchNorm statistics and L2-SP rtol 1e-5 / atol 1e-6: float32 sums in another order;
 - experiment accuracies: LEARNING_CURVE_TOLERANCE.
 """
@@ -71,7 +68,10 @@ def test_gap_of_lists(student, reference):
 @graded("negative_transfer_gap", 1)
 def test_gap_of_tensors(student, reference):
     got, want = student("negative_transfer_gap.tensors"), reference("negative_transfer_gap.tensors")
-    assert abs(got - want) < 1e-9, f"with tensors of different lengths expected {want:.4f}, got {got:.4f}"
+    assert abs(got - want) < 1e-9, (
+        f"with tensors of different lengths expected {want:.4f}, got {got:.4f}: "
+        "mean error with the source minus mean error without it"
+    )
 
 
 @graded("backward_transfer", 1)
@@ -86,7 +86,9 @@ def test_bwt_three_tasks(student, reference):
 @graded("backward_transfer", 1)
 def test_bwt_four_tasks_as_tensor(student, reference):
     got, want = student("backward_transfer.four_tasks_tensor"), reference("backward_transfer.four_tasks_tensor")
-    assert abs(got - want) < 1e-9, f"for a 4x4 tensor expected BWT {want:.4f}, got {got:.4f}"
+    assert abs(got - want) < 1e-9, (
+        f"for a 4x4 tensor expected BWT {want:.4f}, got {got:.4f}: average R[T-1, i] - R[i, i] over the first T-1 tasks"
+    )
 
 
 @graded("forgetting", 1)
@@ -96,41 +98,57 @@ def test_forgetting_is_the_drop(student, reference):
 
 
 # --- logme ---------------------------------------------------------------------------------------------
-def _logme(student, reference, case, what):
+# How far correctly converged implementations land from the reference, measured on these very inputs
+# (tests/test_logme.py): with N > D the paper's updates with or without the 1e-5, stopped at a 1e-6 or
+# at the authors' first code's 1% change of alpha/beta, agree within 1e-7; with N < D the 1e-5 and the
+# stopping rule move the score by up to 6.4e-4. One update instead of the iteration misses by 1.2e-4
+# to 2.2e-3, dropping zero eigenvalues by a factor of 8.
+LOGME_RTOL = {"n_above_d": 1e-5, "four_classes": 1e-5, "n_below_d": 1e-3}
+
+
+def _logme_hint(got: float, want: float, classes: int, case: str) -> str:
+    """Which mistake a wrong LogME most likely comes from, by how far and which way it is off."""
+    if not math.isfinite(got):
+        return ""
+    if abs(got - classes * want) <= 1e-3 * abs(classes * want):
+        return "; average the per-class evidence over the classes, do not sum it"
+    if abs(got + want) <= 1e-3 * abs(want):
+        return "; return the log evidence itself (maximised), not its negative"
+    if case == "n_below_d" and abs(got - want) > 0.5 * abs(want):  # dropping zero eigenvalues: a factor of 8
+        return "; keep all D eigenvalues of F^T F, zeros included"
+    return "; iterate the updates of alpha and beta until they stop changing"
+
+
+def _logme(student, reference, case, what, classes):
     got, want = student(f"logme.{case}"), reference(f"logme.{case}")
     assert math.isfinite(got), f"{what}: LogME is {got}"
-    assert abs(got - want) <= 1e-4 * abs(want), f"{what}: expected LogME {want:.6f}, got {got:.6f}"
-    return got, want
+    assert abs(got - want) <= LOGME_RTOL[case] * abs(want), (
+        f"{what}: expected LogME {want:.6f}, got {got:.6f}{_logme_hint(got, want, classes, case)}"
+    )
 
 
 @graded("logme", 1)
 def test_logme_with_more_samples_than_features(student, reference):
-    _logme(student, reference, "n_above_d", "N=200, D=20, two classes")
+    _logme(student, reference, "n_above_d", "N=200, D=20, two classes", 2)
 
 
 @graded("logme", 1)
 def test_logme_with_fewer_samples_than_features(student, reference):
-    got, want = student("logme.n_below_d"), reference("logme.n_below_d")
-    hint = (
-        "; keep all D eigenvalues of F^T F, zeros included"
-        if math.isfinite(got) and got > 2 * want
-        else "; iterate until alpha/beta changes by less than 1e-6, with the 1e-5 in both updates"
-        if math.isfinite(got)
-        else ""
-    )
-    assert math.isfinite(got) and abs(got - want) <= 1e-4 * abs(want), (
-        f"N=40, D=100: expected LogME {want:.6f}, got {got:.6f}{hint}"
-    )
+    _logme(student, reference, "n_below_d", "N=40, D=100", 2)
 
 
 @graded("logme", 1)
 def test_logme_averages_over_classes(student, reference):
-    _logme(student, reference, "four_classes", "four classes (mean over one-hot columns)")
+    _logme(student, reference, "four_classes", "four classes (mean over one-hot columns)", 4)
 
 
 @graded("logme", 1)
 def test_logme_prefers_informative_features(student):
     got = student("logme.informative_vs_noise")
+    assert math.isfinite(got["noise"]), (
+        f"features with no signal scored {got['noise']}: keep the 1e-5 in alpha's update (m·m reaches 0 when "
+        "the features say nothing about the labels)"
+    )
     assert got["informative"] > got["noise"], (
         f"features that separate the classes scored {got['informative']:.3f}, "
         f"noise {got['noise']:.3f}: the higher evidence should win"
@@ -142,10 +160,17 @@ def _stats_match(got, want):
     return set(got) == set(want) and all(close(got[k], want[k], rtol=1e-5, atol=1e-6) for k in want)
 
 
+def _adapted_statistics(got, want):
+    """The running statistics of either reading of AdaBN: the average over target batches (the notebook's
+    momentum=None), or the statistics of all target samples at once (the paper's population statistics,
+    which the reference run also computed)."""
+    return _stats_match(got["stats"], want["stats"]) or _stats_match(got["stats"], want["population_stats"])
+
+
 @graded("adapt_batchnorm", 1)
 def test_statistics_are_a_cumulative_average_on_the_target(student, reference):
     got, want = student("adapt_batchnorm.statistics"), reference("adapt_batchnorm.statistics")
-    assert _stats_match(got["stats"], want["stats"]), (
+    assert _adapted_statistics(got, want), (
         "running statistics differ from a fresh cumulative average over the target batches: reset them "
         "(reset_running_stats) and use momentum=None while passing the data"
     )
@@ -168,18 +193,36 @@ def test_dropout_off_momentum_restored_eval_mode(student, reference):
         f"restore each BatchNorm layer's momentum afterwards, got {got['momenta']}"
     )
     assert not got["training"], f"return the model in eval mode; still training: {got['training'][:3]}"
-    assert _stats_match(got["stats"], want["stats"]), (
-        "statistics were estimated with dropout active: only BatchNorm layers should be in train mode"
+    assert _adapted_statistics(got, want), (
+        "statistics differ from a cumulative average over the target batches with dropout off: use "
+        "momentum=None while passing the data, and put the BatchNorm layers alone in train mode"
     )
 
 
 # --- l2sp_penalty ---------------------------------------------------------------------------------------
+def _l2sp_hint(got, want) -> str:
+    """The likeliest mistake behind a wrong L2-SP value, from the value and the gradients the probe saw."""
+    value, expected = float(got["value"]), float(want["value"])
+    if abs(value - 2 * expected) <= 1e-4 * abs(expected):
+        return "the penalty has halves: alpha/2 * squared distance + beta/2 * squared norm"
+    off = [
+        n
+        for n in want["grads"]
+        if n in got["grads"] and not close(got["grads"][n], want["grads"][n], rtol=1e-5, atol=1e-6)
+    ]
+    if off and all(n.startswith("fc2.") for n in off):
+        return "`fc2` is not the head `fc`: match the name or the name followed by a dot"
+    return (
+        "alpha/2 * sum of squared distances of shared parameters to the source + beta/2 * sum of squares of "
+        "the head's parameters; parameters absent from source_state and buffers do not count"
+    )
+
+
 @graded("l2sp_penalty", 1)
 def test_penalty_value(student, reference):
     got, want = student("l2sp_penalty.value_and_gradient"), reference("l2sp_penalty.value_and_gradient")
     assert close(got["value"], want["value"], rtol=1e-5, atol=1e-6), (
-        f"expected {float(want['value']):.5f}, got {float(got['value']):.5f}: alpha/2 * sum of squared distances of "
-        "shared parameters to the source + beta/2 * sum of squares of the head's parameters"
+        f"expected {float(want['value']):.5f}, got {float(got['value']):.5f}: {_l2sp_hint(got, want)}"
     )
 
 
@@ -192,16 +235,17 @@ def test_gradients_flow_to_the_right_parameters(student, reference):
     missing = sorted(set(want["grads"]) - set(got["grads"]))
     assert not missing, f"no gradient for {missing[:3]}"
     off = [n for n in want["grads"] if not close(got["grads"][n], want["grads"][n], rtol=1e-5, atol=1e-6)]
-    assert not off, f"gradients differ for {off[:3]}: d/dw = alpha (w - w_source) for shared, beta w for the head"
+    assert not off, (
+        f"gradients differ for {off[:3]}: d/dw = alpha (w - w_source) for shared, beta w for the head; "
+        + _l2sp_hint(got, want)
+    )
 
 
 @graded("l2sp_penalty", 1)
 def test_head_by_name_and_buffers_ignored(student, reference):
     got, want = student("l2sp_penalty.only_alpha"), reference("l2sp_penalty.only_alpha")
     assert close(got["value"], want["value"], rtol=1e-5, atol=1e-6), (
-        f"with beta=0 expected {float(want['value']):.5f}, got {float(got['value']):.5f}: `fc2` is not the head `fc` "
-        "(match the name or the name followed by a dot), parameters absent from source_state and buffers such as "
-        "BatchNorm's running_mean do not count"
+        f"with beta=0 expected {float(want['value']):.5f}, got {float(got['value']):.5f}: {_l2sp_hint(got, want)}"
     )
 
 
@@ -258,18 +302,29 @@ def test_forgetting_and_backward_transfer_consistent(recorded):
     )
 
 
-@graded("experiment", 1)
-def test_adabn_helps_and_logme_ranks(recorded, recorded_reference):
+def _value(results: dict, key: str, made_by: str):
+    value = results.get(key)
+    assert isinstance(value, (int, float)), (
+        f"the '{key}' result is missing: it comes from {made_by}; implement it and run the whole notebook again"
+    )
+    return value
+
+
+@graded("experiment", 0.5)
+def test_adabn_helps(recorded):
     shift = recorded_experiment(recorded, "domain_shift")
-    assert shift["UCI + AdaBN"] > shift["UCI as is"], "re-estimating BatchNorm statistics should help on UCI digits"
+    adapted = _value(shift, "UCI + AdaBN", "adapt_batchnorm")
+    assert adapted > _value(shift, "UCI as is", "the domain-shift cells"), (
+        "re-estimating BatchNorm statistics should help on UCI digits"
+    )
+
+
+@graded("experiment", 0.5)
+def test_logme_ranks_imagenet_above_random(recorded, recorded_reference):
     selection = recorded_experiment(recorded, "source_selection")
-    scores = {n: r["logme"] for n, r in selection["candidates"].items()}
-    want = {n: r["logme"] for n, r in recorded_reference["source_selection"]["candidates"].items()}
-    assert scores["ImageNet EfficientNet"] > scores["random EfficientNet"], (
-        "ImageNet features should score above random ones"
-    )
+    scores = {n: r.get("logme") for n, r in selection.get("candidates", {}).items()}
+    imagenet = _value(scores, "ImageNet EfficientNet", "logme")
+    want = recorded_reference["source_selection"]["candidates"]["ImageNet EfficientNet"]["logme"]
+    assert imagenet > _value(scores, "random EfficientNet", "logme"), "ImageNet features should score above random ones"
     # LogME of the pretrained EfficientNet is a deterministic function of shipped weights and data
-    assert abs(scores["ImageNet EfficientNet"] - want["ImageNet EfficientNet"]) <= 0.01, (
-        f"LogME of the ImageNet backbone {scores['ImageNet EfficientNet']:.4f}, reference "
-        f"{want['ImageNet EfficientNet']:.4f}"
-    )
+    assert abs(imagenet - want) <= 0.01, f"LogME of the ImageNet backbone {imagenet:.4f}, reference {want:.4f}"
