@@ -5,20 +5,22 @@ Tolerances, and why:
 - 1e-5 absolute on pixels: float32 rounding of x/255 and the normalisation;
 - rtol 1e-4 / atol 1e-5 on losses, parameters and features: references come from a
   GPU (cuDNN convolutions, TF32 disabled) and differ from the CPU in summation order only;
-- experiment accuracies: see ACCURACY_TOLERANCE.
+- experiment accuracies: see CORRECT_RUNS_MEAN and ACCURACY_TOLERANCE.
 """
 
 import torch
 
 from grader.checking import close, graded, per_model, recorded_experiment
 
-# Measured on the references' H200 against this CPU, same seed: within 0.01. Across seeds
-# 0-2 (GPU): feature extraction 0.68-0.73, fine-tuning 0.73-0.82, so a student's own valid
-# choices (another augmentation, another resize) move them by about as much; 0.08 admits
-# that while a broken step (frozen head, forgotten zero_grad, wrong normalisation) costs 0.2
-# or more. Training from scratch spreads over 0.15-0.33 across seeds: it is only required to
-# lose to the pretrained strategies.
-ACCURACY_TOLERANCE = 0.08
+# Where correct runs land, measured (benchmarks/experiment_spread.py, in BENCHMARKS.md): seeds 0-2 times three
+# valid augmentations (the solution's and the fairness corpus' two), on this CPU: feature extraction 0.626-0.764
+# (mean 0.707), fine-tuning 0.708-0.820 (mean 0.783). One run, the reference's, sits at the top of that spread
+# (fine-tuning 0.822), so the accuracies are compared with the mean of the correct runs, within 0.09: every
+# measured correct run is inside (largest distance 0.081), while a broken step (frozen head, forgotten zero_grad,
+# wrong normalisation) costs 0.2 or more. Training from scratch spreads over 0.23-0.42: it is only required to lose
+# to the pretrained strategies.
+CORRECT_RUNS_MEAN = {"feature_extraction": 0.707, "fine_tuning": 0.783}
+ACCURACY_TOLERANCE = 0.09
 COMPARED = ("feature_extraction", "fine_tuning")
 STRATEGIES = ("scratch", "feature_extraction", "fine_tuning")
 
@@ -403,13 +405,13 @@ def test_results_recorded(recorded):
 
 
 @graded("experiment", 2)
-def test_accuracies_match_reference(recorded, recorded_reference):
-    results, want = _strategies(recorded), recorded_reference["strategies"]
+def test_accuracies_match_reference(recorded):
+    results = _strategies(recorded)
     for s in COMPARED:
-        got = (results.get(s) or {}).get("accuracy")
-        assert isinstance(got, (int, float)) and abs(got - want[s]["accuracy"]) <= ACCURACY_TOLERANCE, (
-            f"{s}: test accuracy {got} is far from the reference {want[s]['accuracy']:.3f} "
-            f"(tolerance {ACCURACY_TOLERANCE}): check the functions the experiment uses"
+        got, centre = (results.get(s) or {}).get("accuracy"), CORRECT_RUNS_MEAN[s]
+        assert isinstance(got, int | float) and abs(got - centre) <= ACCURACY_TOLERANCE, (
+            f"{s}: test accuracy {got} is far from where correct runs land ({centre:.3f} +- {ACCURACY_TOLERANCE}): "
+            "check the functions the experiment uses"
         )
 
 
