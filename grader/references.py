@@ -3,7 +3,8 @@
 `build` runs the source notebook's solution through the same probes a submission
 meets, and runs the whole source notebook as a script for the experiment
 results; both are stored in grader/references/<id>.json (+ .safetensors for
-tensors), with provenance: device, library versions, seed, source hash.
+tensors), with provenance: device, library versions, seed, and a hash of the source's code
+(its prose can change without a rebuild; its code cannot).
 References are meant to be built on a GPU (`--device cuda`); checks compare a
 CPU submission with them under tolerances stated next to each check.
 """
@@ -98,6 +99,12 @@ def device_name(device: str) -> str:
     return f"cpu ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)"
 
 
+def code_digest(path: Path) -> str:
+    """sha256 of a notebook's code cells, what references depend on; markdown is left out."""
+    cells = [cell.source for cell in notebook.read(path).cells if cell.cell_type == "code"]
+    return hashlib.sha256(json.dumps(cells).encode()).hexdigest()
+
+
 def build(assignment: Assignment, device: str, *, experiments: bool = True) -> dict:
     """Build and store the references of one assignment; returns the provenance."""
     import timm
@@ -129,7 +136,7 @@ def build(assignment: Assignment, device: str, *, experiments: bool = True) -> d
         "transformers": transformers.__version__,
         "python": platform.python_version(),
         "seed": SEED,
-        "source_sha256": hashlib.sha256(assignment.source_notebook.read_bytes()).hexdigest(),
+        "code_sha256": code_digest(assignment.source_notebook),
         "built": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     }
     data, payload = encode({name: r.value for name, r in run.probes.items()})
