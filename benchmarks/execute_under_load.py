@@ -10,24 +10,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 from common import BIN, ENV, ROOT
-
-
-@contextmanager
-def busy(per_core: int = 2):
-    hogs = [
-        subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True)
-        for _ in range(per_core * (os.cpu_count() or 1))
-    ]
-    try:
-        yield
-    finally:
-        for hog in hogs:
-            hog.kill()
-            hog.wait()
+from machine_load import busy_machine
 
 
 def grade(notebook: Path) -> tuple[dict, float]:
@@ -49,7 +35,7 @@ def main() -> None:
     for a in assignments:
         notebook = ROOT / "source" / a / f"{a}.ipynb"
         quiet, quiet_s = grade(notebook)
-        with busy():
+        with busy_machine():
             loaded, loaded_s = grade(notebook)
         for label, report, seconds in (("quiet", quiet, quiet_s), ("busy", loaded, loaded_s)):
             print(

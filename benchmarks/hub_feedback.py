@@ -8,53 +8,21 @@ second until the page of that submission arrives. Usage: python benchmarks/hub_f
 import argparse
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
-from common import BIN, ENV, ROOT
+from common import ROOT
+from course_hub import Hub
 
 ASSIGNMENTS = ("m1_concepts", "m2_vision")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Hub:
-    def __init__(self, state: Path):
-        self.state = state
-        self.env = {
-            **ENV,
-            "HUB_STATE": str(state),
-            "HUB_PORT": str(free_port()),
-            "HUB_STUDENTS": "1",
-            "HUB_BIN": str(BIN),
-        }
-
-    def script(self, action: str) -> None:
-        subprocess.run(
-            [str(ROOT / "deploy" / "jupyterhub" / "hub.sh"), action], env=self.env, check=True, capture_output=True
-        )
-
-    def as_user(self, user: str, *command: str, cwd: Path | None = None, check: bool = True) -> None:
-        env = {
-            **self.env,
-            "JUPYTER_CONFIG_PATH": str(ROOT / "deploy" / "jupyterhub" / "user-config"),
-            "JUPYTERHUB_USER": user,
-            "TL_COURSE_ID": "transfer-learning",
-            "TL_INSTRUCTOR": "instructor",
-            "TL_COURSE_ROOT": str(self.state / "course"),
-            "TL_EXCHANGE": str(self.state / "exchange"),
-            "HOME": str(self.state / "home" / user),
-        }
-        (self.state / "home" / user).mkdir(parents=True, exist_ok=True)
-        subprocess.run(command, env=env, cwd=cwd or self.state / "home" / user, check=check, capture_output=True)
+def checked(done: subprocess.CompletedProcess) -> None:
+    if done.returncode:
+        raise SystemExit(f"{' '.join(done.args)} failed:\n{done.stderr[-2000:]}")
 
 
 def submit_to_feedback(hub: Hub, assignment: str) -> float:
@@ -62,11 +30,11 @@ def submit_to_feedback(hub: Hub, assignment: str) -> float:
     feedback = home / assignment / "feedback"
     before = {p.name for p in feedback.glob("*")}
     shutil.copy(ROOT / "submitted" / "solution" / assignment / f"{assignment}.ipynb", home / assignment)
-    hub.as_user("student1", "nbgrader", "submit", assignment)
+    checked(hub.as_user("student1", "nbgrader", "submit", assignment))
     submitted = time.perf_counter()
     while not {p.name for p in feedback.glob("*")} - before:
         time.sleep(0.5)
-        hub.as_user("student1", "nbgrader", "fetch_feedback", assignment, check=False)  # none released yet: fails
+        hub.as_user("student1", "nbgrader", "fetch_feedback", assignment)  # fails until feedback is released
     return time.perf_counter() - submitted
 
 
@@ -76,12 +44,12 @@ def main() -> None:
     args = parser.parse_args()
     print(f"{os.cpu_count()} cores; Submit to fetched feedback, one submission at a time, {args.runs} runs")
     with tempfile.TemporaryDirectory() as tmp:
-        hub = Hub(Path(tmp))
-        hub.script("start")
+        hub = Hub(Path(tmp), students=1)
+        checked(hub.script("start"))
         try:
             for assignment in ASSIGNMENTS:
-                hub.as_user("instructor", "nbgrader", "release_assignment", assignment, cwd=hub.state / "course")
-                hub.as_user("student1", "nbgrader", "fetch_assignment", assignment)
+                hub.release(assignment)
+                checked(hub.as_user("student1", "nbgrader", "fetch_assignment", assignment))
                 times = [submit_to_feedback(hub, assignment) for _ in range(args.runs)]
                 print(
                     f"{assignment:<14} median {statistics.median(times):5.1f} s  "

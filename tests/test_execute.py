@@ -4,14 +4,12 @@ named in the report, the feedback page and grade-all's status column."""
 
 import copy
 import json
-import subprocess
-import sys
-from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
 import pytest
 from conftest import ASSIGNMENTS, ROOT, example
+from machine_load import busy_machine
 
 from grader.notebook import RESULTS_MIME_TYPE
 from grader.report import ExecutionStatus
@@ -84,24 +82,6 @@ def test_cells_that_raise_are_listed_in_report_and_feedback(tmp_path):
     assert all(f"--execute: {line}" in report.warnings for line in report.execution.raised)
     page = render(report)
     assert "my own mistake" in page and "undefined_name" in page
-
-
-@contextmanager
-def busy_machine(per_core: int = 2):
-    """Two CPU-bound processes per core beside the grader, as on a shared machine under load."""
-    import os
-
-    # each in its own session, as other users' programs are: the scheduler shares the CPU between sessions
-    hogs = [
-        subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True)
-        for _ in range(per_core * (os.cpu_count() or 1))
-    ]
-    try:
-        yield
-    finally:
-        for hog in hogs:
-            hog.kill()
-            hog.wait()
 
 
 # 2.5 s of CPU in one cell, under a limit of 4 s of CPU per cell: on a machine with two busy processes

@@ -12,19 +12,17 @@ import json
 import os
 import re
 import shutil
-import socket
-import subprocess
 import time
 from pathlib import Path
 
 import nbformat
 import pytest
 from conftest import ROOT
+from course_hub import Hub
 
 pytestmark = pytest.mark.slow  # a hub, two students' servers, a browser, real grading
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-HUB_SCRIPT = ROOT / "deploy" / "jupyterhub" / "hub.sh"
 PROXY = ROOT / "deploy" / "jupyterhub" / "node_modules" / ".bin" / "configurable-http-proxy"
 SCREENSHOTS = Path(os.environ.get("HUB_SCREENSHOTS", ROOT / "artifacts" / "hub"))
 PASSWORD = "browser-test"
@@ -53,64 +51,9 @@ if missing():
     pytestmark = [pytestmark, pytest.mark.skipif(not os.environ.get("CI_REQUIRES_HUB"), reason=missing())]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Hub:
-    def __init__(self, state: Path):
-        self.state, self.port = state, free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {
-            **os.environ,
-            "HUB_STATE": str(state),
-            "HUB_PORT": str(self.port),
-            "HUB_STUDENTS": "3",
-            "HUB_PASSWORD": PASSWORD,
-            "HUB_BIN": str(ROOT / ".venv" / "bin"),
-        }
-
-    def script(self, action: str) -> subprocess.CompletedProcess:
-        return subprocess.run([str(HUB_SCRIPT), action], env=self.env, capture_output=True, text=True, timeout=180)
-
-    def as_user(self, user: str, *command: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-        """A command as it runs in `user`'s terminal on the hub (their nbgrader settings, their home)."""
-        env = {
-            **self.env,
-            "JUPYTER_CONFIG_PATH": str(ROOT / "deploy" / "jupyterhub" / "user-config"),
-            "JUPYTERHUB_USER": user,
-            "TL_COURSE_ID": "transfer-learning",
-            "TL_INSTRUCTOR": "instructor",
-            "TL_COURSE_ROOT": str(self.state / "course"),
-            "TL_EXCHANGE": str(self.state / "exchange"),
-            "HOME": str(self.state / "home" / user),
-            "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}",
-        }
-        return subprocess.run(
-            command, env=env, cwd=cwd or self.state / "home" / user, capture_output=True, text=True, timeout=300
-        )
-
-    def release(self, assignment: str) -> None:
-        done = self.as_user(
-            "instructor", "nbgrader", "release_assignment", assignment, "--force", cwd=self.state / "course"
-        )
-        assert done.returncode == 0, done.stderr[-2000:]
-
-    def log(self) -> str:
-        return (self.state / "jupyterhub.log").read_bytes().replace(b"\0", b"").decode("utf-8", "replace")
-
-    def gradebook_score(self, student: str, assignment: str) -> float:
-        from nbgrader.api import Gradebook
-
-        with Gradebook(f"sqlite:///{self.state / 'course' / 'gradebook.db'}") as gradebook:
-            return gradebook.find_submission(assignment, student).score
-
-
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory):
-    hub = Hub(tmp_path_factory.mktemp("hub"))
+    hub = Hub(tmp_path_factory.mktemp("hub"), password=PASSWORD)
     started = hub.script("start")
     assert started.returncode == 0, started.stdout + started.stderr
     for assignment in ("m1_concepts", "m2_vision"):
@@ -445,7 +388,7 @@ def test_broken_and_simultaneous_submissions_are_all_graded(hub):
 def test_the_browser_test_fails_when_the_service_does_not_grade(tmp_path, browser):
     """The same student flow against a hub whose autograder is off: waiting for feedback must fail,
     so the test above proves that the service graded, not that a page happened to exist."""
-    hub = Hub(tmp_path)
+    hub = Hub(tmp_path, password=PASSWORD)
     hub.env["HUB_AUTOGRADE"] = "0"
     assert hub.script("start").returncode == 0
     try:
