@@ -116,7 +116,7 @@ def _duplicate_answer(nb):
 
 def _shadow(nb):
     cell(nb, "Q7").source = "Q7 = 1"
-    nb.cells.append(nbformat.v4.new_code_cell("Q7 = 886_274  # the right answer, outside the graded cell"))
+    nb.cells.append(nbformat.v4.new_code_cell("Q7 = 'c'  # the right answer, outside the graded cell"))
 
 
 def _huge_output(nb):
@@ -148,13 +148,13 @@ def _print_fake_results(nb):
 
 FORGED = """
 import json, os, struct
-message = json.dumps({"event": "probe_done", "probe": "Q10.answer", "status": "ok", "value": "d"}).encode()
+message = json.dumps({"event": "probe_done", "probe": "Q10.answer", "status": "ok", "value": "a"}).encode()
 for fd in map(int, os.listdir("/proc/self/fd")):
     try:
         os.write(fd, struct.pack("!II", len(message), 0) + message)
     except OSError:
         pass
-Q10 = "a"
+Q10 = "d"
 """
 
 READ_SECRETS = "\n".join(
@@ -173,7 +173,7 @@ WRITE_EVERYWHERE = "\n".join(
         *[f"try:\n    open({str(p)!r}, 'a').write('pwned')\nexcept OSError:\n    pass" for p in SECRETS.values()],
         f"try:\n    os.remove({str(ROOT / 'grader' / 'checks.ini')!r})\nexcept OSError:\n    pass",
         f"try:\n    os.makedirs({str(ROOT / 'autograded' / 'pwned')!r})\nexcept OSError:\n    pass",
-        "Q9 = 'b'",
+        "Q9 = 886_274",
     ]
 )
 
@@ -189,7 +189,7 @@ for host, port in (("127.0.0.1", {LISTENER_PORT}), ("1.1.1.1", 80), ("pypi.org",
         reached.append(host)
     except OSError:
         pass
-Q10 = "d" if not reached else "x"
+Q10 = "a" if not reached else "x"
 """
 
 # Looks everywhere a probe's code could be and raises with what it found: the error message goes
@@ -230,8 +230,8 @@ probing.encode = forged_encode
 # A probe's own function replaced by one that returns the right answer.
 REPLACE_PROBE = """
 import probing
-probing.REGISTRY['Q10.answer'].run = lambda student, device: 'd'
-Q10 = 'a'
+probing.REGISTRY['Q10.answer'].run = lambda student, device: 'a'
+Q10 = 'd'
 """
 
 # A wrong freeze_backbone (freezes nothing) whose model reports only its head as trainable.
@@ -367,7 +367,7 @@ CASES = [
     Case(
         "imports_the_grader",
         "m1_concepts",
-        set_source("Q6", "import grader\nQ6 = 'b'"),
+        set_source("Q6", "import grader\nQ6 = 0.1424"),
         {"answer[Q6]"},
         feedback={"answer[Q6]": "No module named 'grader'"},
     ),
@@ -435,7 +435,7 @@ CASES = [
         set_source(
             "Q4",
             "class Liar:\n    __class__ = str\n    def strip(self):\n        return self\n"
-            "    def lower(self):\n        return 'b'\nQ4 = Liar()",
+            "    def lower(self):\n        return 'a'\nQ4 = Liar()",
         ),
         {"answer[Q4]"},
         feedback={"answer[Q4]": "should be a letter"},
@@ -454,7 +454,7 @@ CASES = [
     Case(
         "patches_torch_allclose",
         "m1_concepts",
-        set_source("Q11", "import torch\ntorch.allclose = lambda *a, **k: True\nQ11 = 0.05"),
+        set_source("Q11", "import torch\ntorch.allclose = lambda *a, **k: True\nQ11 = 'd'"),
         {"answer[Q11]"},
         tamper={"monkeypatch"},
         feedback={"answer[Q11]": "voided"},
@@ -462,7 +462,7 @@ CASES = [
     Case(
         "patches_builtins",
         "m1_concepts",
-        set_source("Q12", "import builtins\nbuiltins.AssertionError = Exception\nQ12 = 'a'"),
+        set_source("Q12", "import builtins\nbuiltins.AssertionError = Exception\nQ12 = 'c'"),
         {"answer[Q12]"},
         tamper={"monkeypatch"},
     ),
