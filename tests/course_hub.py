@@ -31,6 +31,9 @@ class Hub:
             "TRANSFORMERS_OFFLINE": "1",
             "HUB_STATE": str(state),
             "HUB_PORT": str(self.port),
+            # a test starts a second hub beside the first: nothing may listen on JupyterHub's fixed ports
+            "HUB_PROXY_API_PORT": str(free_port()),
+            "HUB_INTERNAL_PORT": str(free_port()),
             "HUB_STUDENTS": str(students),
             "HUB_PASSWORD": password,
             "HUB_BIN": str(BIN),

@@ -41,6 +41,7 @@ start() {
     >"$HUB_STATE/jupyterhub.log" 2>&1 </dev/null &
   echo $! >"$HUB_STATE/jupyterhub.pid"
   for _ in $(seq 60); do
+    kill -0 "$(cat "$HUB_STATE/jupyterhub.pid")" 2>/dev/null || break  # it stopped: no use waiting
     if curl -sf "http://127.0.0.1:$HUB_PORT/hub/api" >/dev/null; then
       echo "JupyterHub: http://127.0.0.1:$HUB_PORT  (log: $HUB_STATE/jupyterhub.log)"
       echo "accounts: instructor, $(seq -s ', ' -f 'student%g' 1 "$HUB_STUDENTS"); password: $HUB_PASSWORD (demo only)"

@@ -7,7 +7,8 @@ in its own folder). README.md, "Run the course on JupyterHub", says what to chan
 
 Environment (the Makefile sets these): HUB_STATE (the hub's folder: database, homes, exchange,
 course copy), HUB_STUDENTS (how many students), HUB_PASSWORD, HUB_PORT, HUB_AUTOGRADE (0: no grading
-on submit).
+on submit); HUB_PROXY_API_PORT and HUB_INTERNAL_PORT (JupyterHub's 8001 and 8081 unless set) for a
+second hub on the same machine.
 """
 
 import os
@@ -35,6 +36,9 @@ SHARED = {
 }
 
 c.JupyterHub.bind_url = f"http://127.0.0.1:{os.environ.get('HUB_PORT', '8000')}"
+# the proxy's API and the hub's own port, private to the machine: two hubs side by side need their own
+c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{os.environ.get('HUB_PROXY_API_PORT', '8001')}"
+c.JupyterHub.hub_bind_url = f"http://127.0.0.1:{os.environ.get('HUB_INTERNAL_PORT', '8081')}"
 c.JupyterHub.db_url = f"sqlite:///{STATE / 'jupyterhub.sqlite'}"
 c.JupyterHub.cookie_secret_file = str(STATE / "jupyterhub_cookie_secret")
 c.ConfigurableHTTPProxy.command = [str(HERE / "node_modules" / ".bin" / "configurable-http-proxy")]
