@@ -164,6 +164,9 @@ def grade_all(
     mine = [s for i, s in enumerate(discover(root)) if i % n == k]
     statuses = {(s.student, s.assignment): RowStatus.UNCHANGED for s in mine if not force and _unchanged(s, out)}
     todo = [s for s in mine if (s.student, s.assignment) not in statuses]
+    for s in mine:
+        if (s.student, s.assignment) in statuses:  # the same notebook submitted again: its grade stands, but
+            _copy_other_files(s, output_folder(out, s))  # nbgrader keys its feedback by the new timestamp
     threads = max(1, (os.cpu_count() or 1) // max(workers, 1))
     arguments = (out, execute, limits, isolation, threads)
     with tqdm(total=len(todo), desc="grading", unit="notebook", disable=not progress or not todo) as bar:

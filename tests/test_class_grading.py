@@ -102,6 +102,21 @@ def test_unchanged_submissions_are_not_graded_again(classroom, tmp_path):
     assert set(batch.grade_all(classroom, out=out, force=True, progress=False).values()) == {"graded"}
 
 
+def test_the_same_notebook_submitted_again_carries_its_new_timestamp(classroom, tmp_path):
+    """Its grade is reused, but nbgrader's feedback for the new submission is keyed by the new timestamp
+    and secret: left old, the student's `fetch_feedback` never finds it."""
+    out = tmp_path / "autograded"
+    submission = classroom / "s_solution" / "m1_concepts"
+    (submission / "timestamp.txt").write_text("2026-11-28 20:00:00.000000 UTC")
+    batch.grade_all(classroom, out=out, progress=False)
+    (submission / "timestamp.txt").write_text("2026-11-28 20:05:00.000000 UTC")
+    (submission / "submission_secret.txt").write_text("a new secret")
+    assert batch.grade_all(classroom, out=out, progress=False)[("s_solution", "m1_concepts")] == "unchanged"
+    graded = out / "s_solution" / "m1_concepts"
+    assert (graded / "timestamp.txt").read_text() == "2026-11-28 20:05:00.000000 UTC"
+    assert (graded / "submission_secret.txt").read_text() == "a new secret"
+
+
 def test_shards_then_merge_equal_one_run(classroom, tmp_path):
     whole, sharded = tmp_path / "whole", tmp_path / "sharded"
     batch.merge(classroom, whole, None, batch.grade_all(classroom, out=whole, progress=False))
