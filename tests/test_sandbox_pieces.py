@@ -107,6 +107,14 @@ def test_a_silent_step_is_stopped_at_its_time_limit_and_named():
     assert result.stop.status == StepStatus.TIMEOUT and "time limit of 1 s for one test" in result.stop.reason
 
 
+def test_the_workers_own_start_has_its_own_limit_not_a_tests():
+    """Importing torch on a cold or busy machine can take longer than one test may: that is no test's fault."""
+    process = FakeProcess(limits=Limits(startup_seconds=1.0))
+    result = pump(process, step_limit=StepLimit("test", 0.2))
+    assert result.step == STARTUP and result.stop.status == StepStatus.TIMEOUT
+    assert "time limit of 1 s for one start of the worker" in result.stop.reason
+
+
 def test_the_run_deadline_is_named_when_it_comes_first():
     result = pump(FakeProcess(), step_limit=StepLimit("test", 10.0), run_seconds=0.5)
     assert result.step == STARTUP and "for the whole submission" in result.stop.reason

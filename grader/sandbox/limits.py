@@ -29,6 +29,9 @@ MiB = 1 << 20
 @dataclass(frozen=True)
 class Limits:
     probe_seconds: float = 60.0  # wall time of one probe or of loading one cell (one test)
+    # wall time of the worker's own start, before any student code: the interpreter, torch and the trusted
+    # setup cell, slow on a cold disk or a busy machine, and no test's fault
+    startup_seconds: float = 180.0
     submission_seconds: float = 900.0  # wall time of all the probes of one submission
     cell_cpu_seconds: float = 900.0  # CPU time of one notebook cell under --execute (all threads, all processes)
     execute_cpu_seconds: float = 3600.0  # CPU time of a whole notebook run under --execute

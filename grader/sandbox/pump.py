@@ -111,7 +111,11 @@ class Pump:
         return PumpResult(self.step, self.stop, bytes(self.output))
 
     def _begin_step(self) -> None:
-        self.step_deadline = min(self.run_limit.deadline, time.monotonic() + self.step_limit.wall_seconds)
+        if self.step.kind == StepKind.STARTUP:
+            self.step_wall, self.step_what = self.process.limits.startup_seconds, "start of the worker"
+        else:
+            self.step_wall, self.step_what = self.step_limit.wall_seconds, self.step_limit.what
+        self.step_deadline = min(self.run_limit.deadline, time.monotonic() + self.step_wall)
         self.step_cpu_start = self.process.cpu_seconds() if self._counts_cpu() else 0.0
 
     def _counts_cpu(self) -> bool:
@@ -128,8 +132,8 @@ class Pump:
                 )
             else:
                 self._timeout(
-                    f"the time limit of {self.step_limit.wall_seconds:.0f} s for one {self.step_limit.what}",
-                    f"wall time per {self.step_limit.what}",
+                    f"the time limit of {self.step_wall:.0f} s for one {self.step_what}",
+                    f"wall time per {self.step_what}",
                 )
             return 0.0
         if not self._counts_cpu():
