@@ -84,9 +84,10 @@ def test_cells_that_raise_are_listed_in_report_and_feedback(tmp_path):
     assert "my own mistake" in page and "undefined_name" in page
 
 
-# 2.5 s of CPU in one cell, under a limit of 4 s of CPU per cell: on a machine with two busy processes
-# per core the cell takes about three times as long on the clock, past 4 s, and must still pass.
-LOAD_LIMITS = Limits(cell_cpu_seconds=4.0, wall_per_cpu_second=6.0)
+# 5 s of CPU in one cell, under a limit of 8 s of CPU per cell: on a machine with two busy processes per
+# core the cell takes about three times as long on the clock, past 8 s, and must still pass. (At 4 s the
+# notebook's import cell, torch and matplotlib on a loaded machine, came near the limit itself.)
+LOAD_LIMITS = Limits(cell_cpu_seconds=8.0, wall_per_cpu_second=6.0)
 
 
 def cell_seconds(executed: str, index: int) -> float:
@@ -105,12 +106,13 @@ def test_a_busy_machine_costs_no_points(tmp_path):
     from grader.sandbox.confinement import Sandbox
     from grader.sandbox.notebook_run import execute_notebook
 
-    path = m1_with_cells(tmp_path, BURN.format(seconds=2.5))
+    path = m1_with_cells(tmp_path, BURN.format(seconds=5))
     quiet = grade(path, "m1_concepts", execute=True, limits=LOAD_LIMITS)
     with busy_machine():
         busy = grade(path, "m1_concepts", execute=True, limits=LOAD_LIMITS)
         with Sandbox(limits=LOAD_LIMITS) as sandbox:
             run = execute_notebook(sandbox, path.read_text())
+    assert run.stopped is None and run.problem is None, (run.stopped, run.problem)
     # the burning cell took longer on the clock than its CPU limit: a wall-time limit would have stopped it
     assert cell_seconds(run.notebook, -1) > LOAD_LIMITS.cell_cpu_seconds, "the machine was not busy enough to tell"
     assert busy.execution == quiet.execution and busy.execution.status == ExecutionStatus.COMPLETED
