@@ -127,7 +127,9 @@ def test_a_cell_past_its_cpu_limit_is_named_everywhere(tmp_path):
     path = m1_with_cells(submitted, "while True:\n    pass", "print('never runs')")
     cell = f"cell {len(nbformat.read(path, as_version=4).cells) - 1}"
     out = tmp_path / "autograded"
-    grade_all(tmp_path / "submitted", out=out, execute=True, limits=Limits(cell_cpu_seconds=3.0), progress=False)
+    # 10 s: the notebook's own import cell (torch, matplotlib) took over 3 s of CPU on a cold CI machine
+    limits = Limits(cell_cpu_seconds=10.0)
+    grade_all(tmp_path / "submitted", out=out, execute=True, limits=limits, progress=False)
     rows = merge(tmp_path / "submitted", out)
     report = json.loads((out / "ada" / "m1_concepts" / "report.json").read_text())
     execution = report["execution"]
@@ -136,7 +138,7 @@ def test_a_cell_past_its_cpu_limit_is_named_everywhere(tmp_path):
         cell,
         "CPU time per cell",
     )
-    assert "CPU-time limit of 3 s for one cell" in execution["reason"]
+    assert "CPU-time limit of 10 s for one cell" in execution["reason"]
     assert any(cell in w and "stopped" in w for w in report["warnings"])
     assert rows[0].status_text == f"stopped by a limit: {cell}, CPU time per cell"
     assert report["score"] == report["max_score"]  # the graded cells still count
