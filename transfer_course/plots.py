@@ -74,12 +74,23 @@ def confusion_matrix(confusion, classes, title: str = "Confusion matrix (rows: t
 
 
 def bars(values: dict, ylabel: str, title: str = "", fmt: str = "{:.3f}", log: bool = False):
-    """One bar per named value, the value written on it."""
-    fig, ax = plt.subplots(figsize=(1.6 * len(values) + 1.5, 3.2))
-    names, heights = list(values), [float(v) for v in values.values()]
-    drawn = ax.bar(names, heights, color=plt.cm.tab10.colors[: len(names)])
-    ax.bar_label(drawn, labels=[fmt.format(v) for v in heights])
+    """One bar per named value, the value written on it. A list of values (one per seed) draws their
+    mean, a standard-deviation error bar and each seed as a dot, and writes "mean ± sd"."""
+    fig, ax = plt.subplots(figsize=(1.6 * len(values) + 1.5, 3.6))
+    names = list(values)
+    runs = [np.atleast_1d(np.asarray(v, dtype=float)) for v in values.values()]
+    means = [r.mean() for r in runs]
+    spreads = [r.std(ddof=1) if len(r) > 1 else 0.0 for r in runs]
+    drawn = ax.bar(names, means, yerr=spreads, capsize=4, color=plt.cm.tab10.colors[: len(names)])
+    for i, r in enumerate(runs):
+        if len(r) > 1:
+            ax.scatter(np.full(len(r), i), r, color="black", s=10, zorder=3)
+    labels = [fmt.format(m) + (f" ± {fmt.format(sd)}" if len(r) > 1 else "") for m, sd, r in zip(means, spreads, runs)]
+    ax.bar_label(drawn, labels=labels, fontsize=8, padding=2)
     ax.set(ylabel=ylabel, title=title)
+    if max(len(n) for n in names) > 12:  # long names would run into each other
+        ax.tick_params(axis="x", labelrotation=20)
+        plt.setp(ax.get_xticklabels(), ha="right")
     if log:
         ax.set_yscale("log")
     fig.tight_layout()
@@ -138,11 +149,18 @@ def grouped_bars(groups: dict, ylabel: str, title: str = "", fmt: str = "{:.2f}"
 
 
 def scatter(points: dict, xlabel: str, ylabel: str, title: str = ""):
-    """One labelled point per name: {name: (x, y)}."""
-    fig, ax = plt.subplots(figsize=(5.5, 4))
-    for name, (x, y) in points.items():
-        ax.scatter([x], [y], s=40)
-        ax.annotate(name, (x, y), textcoords="offset points", xytext=(5, 4), fontsize=8)
+    """One labelled point per name: {name: (x, y)}. Where x and y are lists (one value per seed),
+    the point is their mean, with standard-deviation error bars."""
+    fig, ax = plt.subplots(figsize=(6, 4.2))
+    for i, (name, (x, y)) in enumerate(points.items()):
+        xs, ys = np.atleast_1d(np.asarray(x, dtype=float)), np.atleast_1d(np.asarray(y, dtype=float))
+        spread = (xs.std(ddof=1), ys.std(ddof=1)) if len(xs) > 1 else (None, None)
+        ax.errorbar(xs.mean(), ys.mean(), xerr=spread[0], yerr=spread[1], fmt="o", capsize=3)
+        # labels alternate above and below their points, so that neighbours do not write over each other
+        ax.annotate(
+            name, (xs.mean(), ys.mean()), textcoords="offset points", xytext=(5, 4 if i % 2 else -11), fontsize=8
+        )
+    ax.margins(x=0.25)  # room for the labels of the outermost points
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     fig.tight_layout()
     _show(fig)
