@@ -303,7 +303,10 @@ def test_forgetting_and_backward_transfer_consistent(recorded):
 
 
 def _value(results: dict, key: str, made_by: str):
+    """A recorded number, or the mean of the numbers recorded for it, one per seed."""
     value = results.get(key)
+    if isinstance(value, list) and value and all(isinstance(v, (int, float)) for v in value):
+        value = sum(value) / len(value)
     assert isinstance(value, (int, float)), (
         f"the '{key}' result is missing: it comes from {made_by}; implement it and run the whole notebook again"
     )
@@ -314,8 +317,9 @@ def _value(results: dict, key: str, made_by: str):
 def test_adabn_helps(recorded):
     shift = recorded_experiment(recorded, "domain_shift")
     adapted = _value(shift, "UCI + AdaBN", "adapt_batchnorm")
+    # a sign on means over three seeds: correct runs gain 0.2 to 0.33 on each seed (references, example)
     assert adapted > _value(shift, "UCI as is", "the domain-shift cells"), (
-        "re-estimating BatchNorm statistics should help on UCI digits"
+        "re-estimating BatchNorm statistics should help on UCI digits (mean over the seeds)"
     )
 
 
@@ -324,7 +328,9 @@ def test_logme_ranks_imagenet_above_random(recorded, recorded_reference):
     selection = recorded_experiment(recorded, "source_selection")
     scores = {n: r.get("logme") for n, r in selection.get("candidates", {}).items()}
     imagenet = _value(scores, "ImageNet EfficientNet", "logme")
-    want = recorded_reference["source_selection"]["candidates"]["ImageNet EfficientNet"]["logme"]
-    assert imagenet > _value(scores, "random EfficientNet", "logme"), "ImageNet features should score above random ones"
-    # LogME of the pretrained EfficientNet is a deterministic function of shipped weights and data
-    assert abs(imagenet - want) <= 0.01, f"LogME of the ImageNet backbone {imagenet:.4f}, reference {want:.4f}"
+    want = _value(recorded_reference["source_selection"]["candidates"]["ImageNet EfficientNet"], "logme", "references")
+    assert imagenet > _value(scores, "random CNN", "logme"), "ImageNet features should score above random ones"
+    # a mean over three labelled samples of the shipped weights' features: LogME moves with the sample
+    # (sd about 0.008 per seed, so about 0.005 for the mean), and a valid sampler draws other samples;
+    # a broken LogME is off by 0.1 or more
+    assert abs(imagenet - want) <= 0.03, f"LogME of the ImageNet backbone {imagenet:.4f}, reference {want:.4f}"
