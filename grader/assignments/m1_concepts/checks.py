@@ -85,12 +85,12 @@ KEYS = {
         ("data",),
     ),
     "Q6": Number(
-        0.1424,
-        1e-3,  # the seeds' gaps as printed (three decimals) average to 0.1424
+        0.1448,
+        1e-3,  # the seeds' gaps as printed (three decimals) average to 0.1448
         "Average the five gaps of the frozen source: sum them and divide by five.",
         {
-            -0.1424: "The gap is error with the source minus error without it; you subtracted the other way.",
-            -0.0658: "That is the fine-tuned source's mean gap; the question asks about the frozen one.",
+            -0.1448: "The gap is error with the source minus error without it; you subtracted the other way.",
+            -0.0562: "That is the fine-tuned source's mean gap; the question asks about the frozen one.",
         },
         ("data",),
     ),
@@ -148,9 +148,10 @@ KEYS = {
     "Q12": Choice(
         "c",
         {
-            "a": "Positive, yes, but with five sources a random ranking gives |tau| >= 0.4 about half the time: "
-            "the sign alone is not evidence.",
-            "b": "Tau far from 1 does not show the score is useless either: five points cannot tell either way.",
+            "a": "Positive on every seed, yes, but the interval includes 0: a random ranking of seven sources could "
+            "agree with fine-tuning as well, so the sign alone is not evidence.",
+            "b": "Tau far from 1 does not show the score is useless either: the interval reaches past 0.4, and seven "
+            "sources on three seeds cannot tell either way.",
             "d": "Tau compares orders (how many pairs are ranked alike), not sizes of accuracy differences.",
         },
         ("data", "misconception"),
