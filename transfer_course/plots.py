@@ -160,7 +160,7 @@ def scatter(points: dict, xlabel: str, ylabel: str, title: str = ""):
         ax.annotate(
             name, (xs.mean(), ys.mean()), textcoords="offset points", xytext=(5, 4 if i % 2 else -11), fontsize=8
         )
-    ax.margins(x=0.25)  # room for the labels of the outermost points
+    ax.margins(x=0.25, y=0.1)  # room for the labels of the outermost points
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     fig.tight_layout()
     _show(fig)
