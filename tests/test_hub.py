@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import time
+from datetime import datetime
 from pathlib import Path
 
 import nbformat
@@ -370,8 +371,10 @@ def test_broken_and_simultaneous_submissions_are_all_graded(hub):
         )
         for s in before
     }
-    stamps = sorted(time.mktime(time.strptime(e.split("+")[2][:19], "%Y-%m-%d %H:%M:%S")) for e in latest.values())
-    assert stamps[-1] - stamps[0] <= 1, latest
+    stamps = sorted(datetime.strptime(e.split("+")[2], "%Y-%m-%d %H:%M:%S.%f %Z") for e in latest.values())
+    # each submit starts its own nbgrader process: on a loaded 2-core CI machine one landed 1.3 s after
+    # the other; within 3 s the second arrives while the first is still being graded (about 4 s)
+    assert (stamps[-1] - stamps[0]).total_seconds() <= 3, latest
     page = feedback_from_terminal(hub, "student1", "m1_concepts", before["student1"])
     assert "0 / 12 points" in page and "empty" in page  # says what went wrong, not just zero
     page = feedback_from_terminal(hub, "student2", "m1_concepts", before["student2"])
