@@ -20,6 +20,14 @@ def venv_env(**extra: str) -> dict[str, str]:
     return {**os.environ, "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}", **extra}
 
 
+def prose(assignment_id: str) -> str:
+    """The markdown of a source notebook, cells joined by blank lines: what its sentences are checked against."""
+    import nbformat
+
+    notebook = nbformat.read(ROOT / "source" / assignment_id / f"{assignment_id}.ipynb", as_version=4)
+    return "\n\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+
+
 def example(student: str, assignment_id: str) -> Path:
     return ROOT / "submitted" / student / assignment_id / f"{assignment_id}.ipynb"
 

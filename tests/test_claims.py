@@ -10,9 +10,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import nbformat
 import pytest
-from conftest import ROOT, example
+from conftest import ROOT, example, prose
 
 from grader import references
 from grader.notebook import read, recorded_results
@@ -348,11 +347,6 @@ def recorded_runs() -> dict[str, dict]:
     solution = {a: recorded_results(read(example("solution", a))) for a in EXPERIMENTS}
     reference = {a: references.load(a)[1] for a in EXPERIMENTS}
     return {"solution example": solution, "references": reference}
-
-
-def prose(assignment_id: str) -> str:
-    notebook = nbformat.read(ROOT / "source" / assignment_id / f"{assignment_id}.ipynb", as_version=4)
-    return "\n\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
 
 
 @pytest.mark.parametrize("claim", CLAIMS, ids=lambda c: f"{c.assignment_id}: {c.quote[:40]}")

@@ -5,7 +5,7 @@ import subprocess
 
 import nbformat
 import pytest
-from conftest import ASSIGNMENTS, EACH_ASSIGNMENT, ROOT, venv_env
+from conftest import ASSIGNMENTS, EACH_ASSIGNMENT, ROOT, prose, venv_env
 
 from grader import course, references
 
@@ -122,11 +122,6 @@ def _m1_constants() -> dict:
     return found
 
 
-def _m1_markdown() -> str:
-    notebook = nbformat.read(ROOT / "source" / "m1_concepts" / "m1_concepts.ipynb", as_version=4)
-    return "\n\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
-
-
 def test_m1_quotes_the_course_results():
     """What the concept check shows as this course's evidence is what the experiments recorded."""
     r3 = lambda v: round(float(v), 3)  # noqa: E731 (the notebook shows three decimals)
@@ -189,13 +184,13 @@ def test_m1_claims_hold_on_the_quoted_numbers():
     ratio = lora["LoRA"]["seconds per step"] / lora["full fine-tuning"]["seconds per step"]
     assert 0.0030 <= share <= 0.0036 and 0.55 <= ratio <= 0.65
     # Q12: tau positive on every seed (what (a) leans on), the interval across 0 (the key) and past 0.4 (what the
-    # feedback on (b) says), the faces CNN second
-    # by LogME and second worst after fine-tuning, and (d) quoting the largest tau as if it were accuracy
+    # feedback on (b) says), the faces CNN second by LogME and second worst after fine-tuning, and (d) quoting
+    # the largest tau as if it were accuracy
     assert all(t > 0 for t in q["KENDALL_TAU"]) and q["TAU_INTERVAL"][0] < 0 < 0.4 < q["TAU_INTERVAL"][1]
     by_logme = sorted(q["SOURCES"], key=lambda n: q["SOURCES"][n][0], reverse=True)
     by_accuracy = sorted(q["SOURCES"], key=lambda n: q["SOURCES"][n][1], reverse=True)
     assert by_logme[1] == by_accuracy[-2] == "faces CNN"
-    assert f"the best source is {max(q['KENDALL_TAU'])} accuracy points better" in _m1_markdown()
+    assert f"the best source is {max(q['KENDALL_TAU'])} accuracy points better" in prose("m1_concepts")
 
 
 def test_m1_is_a_concept_check_worth_taking():

@@ -17,6 +17,16 @@ def _show(fig) -> None:
         plt.show()
 
 
+def _per_seed(value) -> np.ndarray:
+    """One value, or one per seed, as an array."""
+    return np.atleast_1d(np.asarray(value, dtype=float))
+
+
+def _spread(runs: np.ndarray) -> float | None:
+    """The sample standard deviation over seeds; None for a single run, which has no spread to draw."""
+    return float(runs.std(ddof=1)) if len(runs) > 1 else None
+
+
 def image_grid(images, labels, classes=None, columns: int = 10, title: str = ""):
     """A grid of images with their labels."""
     rows = int(np.ceil(len(images) / columns))
@@ -78,14 +88,13 @@ def bars(values: dict, ylabel: str, title: str = "", fmt: str = "{:.3f}", log: b
     mean, a standard-deviation error bar and each seed as a dot, and writes "mean ± sd"."""
     fig, ax = plt.subplots(figsize=(1.6 * len(values) + 1.5, 3.6))
     names = list(values)
-    runs = [np.atleast_1d(np.asarray(v, dtype=float)) for v in values.values()]
-    means = [r.mean() for r in runs]
-    spreads = [r.std(ddof=1) if len(r) > 1 else 0.0 for r in runs]
-    drawn = ax.bar(names, means, yerr=spreads, capsize=4, color=plt.cm.tab10.colors[: len(names)])
+    runs = [_per_seed(v) for v in values.values()]
+    means, spreads = [r.mean() for r in runs], [_spread(r) for r in runs]
+    drawn = ax.bar(names, means, yerr=[sd or 0.0 for sd in spreads], capsize=4, color=plt.cm.tab10.colors[: len(names)])
     for i, r in enumerate(runs):
         if len(r) > 1:
             ax.scatter(np.full(len(r), i), r, color="black", s=10, zorder=3)
-    labels = [fmt.format(m) + (f" ± {fmt.format(sd)}" if len(r) > 1 else "") for m, sd, r in zip(means, spreads, runs)]
+    labels = [fmt.format(m) + (f" ± {fmt.format(sd)}" if sd is not None else "") for m, sd in zip(means, spreads)]
     ax.bar_label(drawn, labels=labels, fontsize=8, padding=2)
     ax.set(ylabel=ylabel, title=title)
     if max(len(n) for n in names) > 12:  # long names would run into each other
@@ -153,9 +162,8 @@ def scatter(points: dict, xlabel: str, ylabel: str, title: str = ""):
     the point is their mean, with standard-deviation error bars."""
     fig, ax = plt.subplots(figsize=(6, 4.2))
     for i, (name, (x, y)) in enumerate(points.items()):
-        xs, ys = np.atleast_1d(np.asarray(x, dtype=float)), np.atleast_1d(np.asarray(y, dtype=float))
-        spread = (xs.std(ddof=1), ys.std(ddof=1)) if len(xs) > 1 else (None, None)
-        ax.errorbar(xs.mean(), ys.mean(), xerr=spread[0], yerr=spread[1], fmt="o", capsize=3)
+        xs, ys = _per_seed(x), _per_seed(y)
+        ax.errorbar(xs.mean(), ys.mean(), xerr=_spread(xs), yerr=_spread(ys), fmt="o", capsize=3)
         # labels alternate above and below their points, so that neighbours do not write over each other
         ax.annotate(
             name, (xs.mean(), ys.mean()), textcoords="offset points", xytext=(5, 4 if i % 2 else -11), fontsize=8
