@@ -88,6 +88,18 @@ def recorded_experiment(recorded: dict, name: str) -> dict:
     return values
 
 
+def recorded_mean(results: dict, key: str, made_by: str) -> float:
+    """A recorded number, or the mean of the numbers recorded for it, one per seed; a failed check naming
+    what produces it when it is missing."""
+    value = results.get(key)
+    if isinstance(value, list) and value and all(isinstance(v, (int, float)) for v in value):
+        value = sum(value) / len(value)
+    assert isinstance(value, (int, float)), (
+        f"the '{key}' result is missing: it comes from {made_by}; implement it and run the whole notebook again"
+    )
+    return value
+
+
 def close(got, want, *, rtol: float, atol: float) -> bool:
     """Element-wise |got - want| <= atol + rtol * |want|, shapes equal. Each caller states why its tolerance."""
     import torch  # here, not at the top: grading a quiz should not pay for importing torch

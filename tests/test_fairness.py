@@ -163,7 +163,7 @@ CLAIMS = [
     (
         "m3_evaluation",
         r'mean\(domain_shift\["UCI \+ AdaBN"\]\) > mean\(domain_shift\["UCI as is"\]\)',
-        r'adapted > _value\(shift, "UCI as is"',
+        r'adapted > recorded_mean\(shift, "UCI as is"',
     ),
 ]
 

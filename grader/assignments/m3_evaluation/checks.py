@@ -11,7 +11,7 @@ import math
 
 import torch
 
-from grader.checking import close, graded, recorded_experiment
+from grader.checking import close, graded, recorded_experiment, recorded_mean
 
 # Means over three seeds of accuracies on 1,000 test digits: the references' H200 and this
 # CPU agree within 0.003 (measured); a student's valid variations of sampling move a mean by
@@ -302,23 +302,12 @@ def test_forgetting_and_backward_transfer_consistent(recorded):
     )
 
 
-def _value(results: dict, key: str, made_by: str):
-    """A recorded number, or the mean of the numbers recorded for it, one per seed."""
-    value = results.get(key)
-    if isinstance(value, list) and value and all(isinstance(v, (int, float)) for v in value):
-        value = sum(value) / len(value)
-    assert isinstance(value, (int, float)), (
-        f"the '{key}' result is missing: it comes from {made_by}; implement it and run the whole notebook again"
-    )
-    return value
-
-
 @graded("experiment", 0.5)
 def test_adabn_helps(recorded):
     shift = recorded_experiment(recorded, "domain_shift")
-    adapted = _value(shift, "UCI + AdaBN", "adapt_batchnorm")
+    adapted = recorded_mean(shift, "UCI + AdaBN", "adapt_batchnorm")
     # a sign on means over three seeds: correct runs gain 0.2 to 0.33 on each seed (references, example)
-    assert adapted > _value(shift, "UCI as is", "the domain-shift cells"), (
+    assert adapted > recorded_mean(shift, "UCI as is", "the domain-shift cells"), (
         "re-estimating BatchNorm statistics should help on UCI digits (mean over the seeds)"
     )
 
@@ -327,9 +316,11 @@ def test_adabn_helps(recorded):
 def test_logme_ranks_imagenet_above_random(recorded, recorded_reference):
     selection = recorded_experiment(recorded, "source_selection")
     scores = {n: r.get("logme") for n, r in selection.get("candidates", {}).items()}
-    imagenet = _value(scores, "ImageNet EfficientNet", "logme")
-    want = _value(recorded_reference["source_selection"]["candidates"]["ImageNet EfficientNet"], "logme", "references")
-    assert imagenet > _value(scores, "random CNN", "logme"), "ImageNet features should score above random ones"
+    imagenet = recorded_mean(scores, "ImageNet EfficientNet", "logme")
+    want = recorded_mean(
+        recorded_reference["source_selection"]["candidates"]["ImageNet EfficientNet"], "logme", "references"
+    )
+    assert imagenet > recorded_mean(scores, "random CNN", "logme"), "ImageNet features should score above random ones"
     # a mean over three labelled samples of the shipped weights' features: LogME moves with the sample
     # (sd about 0.008 per seed, so about 0.005 for the mean), and a valid sampler draws other samples;
     # a broken LogME is off by 0.1 or more
