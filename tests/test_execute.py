@@ -33,7 +33,7 @@ def with_fake_results(notebook):
     fake = {
         "name": "strategies",
         "values": {
-            s: {"accuracy": 0.99 if s == "scratch" else 0.2, "trainable_parameters": 1}
+            s: {"accuracy": [0.99 if s == "scratch" else 0.2] * 3, "trainable_parameters": 1}
             for s in ("scratch", "feature_extraction", "fine_tuning")
         },
     }

@@ -42,15 +42,23 @@ def image_grid(images, labels, classes=None, columns: int = 10, title: str = "")
 
 
 def training_curves(histories, title: str = "Training"):
-    """Training loss per epoch and evaluation accuracy, one line per run."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.5))
+    """Training loss per epoch. Runs that share a name (seeds of one strategy) are drawn as their mean,
+    with a band from the lowest to the highest run."""
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    by_name: dict[str, list] = {}
     for h in histories:
-        left.plot(h.epochs, h.loss, label=h.name)
-        right.plot(h.eval_epochs, h.accuracy, marker="o", label=h.name)
-    left.set(xlabel="epoch", ylabel="training loss", title="loss")
-    right.set(xlabel="epoch", ylabel="test accuracy", ylim=(0, 1), title="accuracy")
-    right.legend()
-    fig.suptitle(title)
+        by_name.setdefault(h.name, []).append(h)
+    for name, runs in by_name.items():
+        losses = np.array([h.loss for h in runs])
+        line = ax.plot(
+            runs[0].epochs, losses.mean(axis=0), label=name + (f" ({len(runs)} runs)" if len(runs) > 1 else "")
+        )
+        if len(runs) > 1:
+            ax.fill_between(
+                runs[0].epochs, losses.min(axis=0), losses.max(axis=0), color=line[0].get_color(), alpha=0.2
+            )
+    ax.set(xlabel="epoch", ylabel="training loss", title=title, ylim=(0, None))
+    ax.legend()
     fig.tight_layout()
     _show(fig)
 

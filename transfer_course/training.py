@@ -1,7 +1,7 @@
 """Driving training runs: epochs, progress bars, timing and a history to plot.
 
-The per-batch work is the student's own `train_one_epoch` and `evaluate`, passed
-in as functions: this module only orchestrates them."""
+The per-batch work is the student's own `train_one_epoch`, passed in as a
+function: this module only orchestrates it."""
 
 from __future__ import annotations
 
@@ -32,18 +32,12 @@ progress = tqdm
 
 @dataclass
 class History:
-    """What happened in each epoch of one run (accuracy only where it was measured)."""
+    """The training loss of each epoch of one run, and how long the run took."""
 
     name: str
     epochs: list[int] = field(default_factory=list)
     loss: list[float] = field(default_factory=list)
-    eval_epochs: list[int] = field(default_factory=list)
-    accuracy: list[float] = field(default_factory=list)
     seconds: float = 0.0
-
-    @property
-    def final_accuracy(self) -> float:
-        return self.accuracy[-1] if self.accuracy else float("nan")
 
 
 def seed_everything(seed: int) -> torch.Generator:
@@ -55,21 +49,10 @@ def seed_everything(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
-def fit(
-    model,
-    train_loader,
-    optimizer,
-    *,
-    epochs: int,
-    train_one_epoch,
-    evaluate,
-    eval_loader,
-    device,
-    num_classes: int,
-    eval_every: int = 5,
-    name: str = "run",
-) -> History:
-    """Train for `epochs` with the given epoch function, evaluating every `eval_every` epochs and at the end."""
+def fit(model, train_loader, optimizer, *, epochs: int, train_one_epoch, device, name: str = "run") -> History:
+    """Train for `epochs` with the given epoch function. Evaluation is left to the caller: once, at the end,
+    is all an experiment that compares final accuracies needs, and each evaluation costs as much as one to five
+    training epochs of the course's few-shot runs."""
     history = History(name)
     start = time.perf_counter()
     bar = tqdm(range(1, epochs + 1), desc=name, unit="epoch")
@@ -77,11 +60,7 @@ def fit(
         loss = train_one_epoch(model, train_loader, optimizer, device)
         history.epochs.append(epoch)
         history.loss.append(float(loss))
-        if epoch % eval_every == 0 or epoch == epochs:
-            accuracy = evaluate(model, eval_loader, device, num_classes)["accuracy"]
-            history.eval_epochs.append(epoch)
-            history.accuracy.append(float(accuracy))
-        bar.set_postfix(loss=f"{loss:.3f}", accuracy=f"{history.final_accuracy:.3f}")
+        bar.set_postfix(loss=f"{loss:.3f}")
     history.seconds = time.perf_counter() - start
     return history
 

@@ -10,17 +10,18 @@ Tolerances, and why:
 
 import torch
 
-from grader.checking import close, graded, per_model, recorded_experiment
+from grader.checking import close, graded, per_model, recorded_experiment, recorded_mean
 
 # Where correct runs land, measured (benchmarks/experiment_spread.py, in BENCHMARKS.md): seeds 0-2 times three
-# valid augmentations (the solution's and the fairness corpus' two), on this CPU: feature extraction 0.626-0.764
-# (mean 0.707), fine-tuning 0.708-0.820 (mean 0.783). One run, the reference's, sits at the top of that spread
-# (fine-tuning 0.822), so the accuracies are compared with the mean of the correct runs, within 0.09: every
-# measured correct run is inside (largest distance 0.081), while a broken step (frozen head, forgotten zero_grad,
-# wrong normalisation) costs 0.2 or more. Training from scratch spreads over 0.23-0.42: it is only required to lose
-# to the pretrained strategies.
-CORRECT_RUNS_MEAN = {"feature_extraction": 0.707, "fine_tuning": 0.783}
-ACCURACY_TOLERANCE = 0.09
+# valid augmentations (the solution's and the fairness corpus' two), on this CPU. The notebook records one
+# accuracy per seed and these checks read their mean. Single runs spread widely (feature extraction 0.684-0.780,
+# fine-tuning 0.672-0.820), but each augmentation's mean over the three seeds lies within 0.018 of the mean of
+# all nine runs. A broken step (frozen head, forgotten zero_grad, wrong normalisation) costs 0.2 or more. So the
+# mean over seeds is compared with the mean of the correct runs within 0.06: over three times the largest
+# distance measured, room for correct augmentations not in the table. Training from scratch (0.130-0.502) is
+# only required to lose to the pretrained strategies.
+CORRECT_RUNS_MEAN = {"feature_extraction": 0.720, "fine_tuning": 0.771}
+ACCURACY_TOLERANCE = 0.06
 COMPARED = ("feature_extraction", "fine_tuning")
 STRATEGIES = ("scratch", "feature_extraction", "fine_tuning")
 
@@ -399,28 +400,35 @@ def test_results_recorded(recorded):
     assert not missing, f"results are missing for {missing}: run every cell of the experiment"
     for s in STRATEGIES:
         accuracy = results[s].get("accuracy")
-        assert isinstance(accuracy, (int, float)) and 0 <= accuracy <= 1, (
-            f"{s}: accuracy {accuracy!r} is not a fraction"
-        )
+        assert (
+            isinstance(accuracy, list)
+            and accuracy
+            and all(isinstance(a, int | float) and 0 <= a <= 1 for a in accuracy)
+        ), f"{s}: accuracy should be a fraction per seed, got {accuracy!r}"
+
+
+def _mean_accuracy(results: dict, strategy: str) -> float:
+    return recorded_mean(results.get(strategy) or {}, "accuracy", f"the {strategy} runs of the experiment")
 
 
 @graded("experiment", 2)
 def test_accuracies_match_reference(recorded):
     results = _strategies(recorded)
     for s in COMPARED:
-        got, centre = (results.get(s) or {}).get("accuracy"), CORRECT_RUNS_MEAN[s]
-        assert isinstance(got, int | float) and abs(got - centre) <= ACCURACY_TOLERANCE, (
-            f"{s}: test accuracy {got} is far from where correct runs land ({centre:.3f} +- {ACCURACY_TOLERANCE}): "
-            "check the functions the experiment uses"
+        got, centre = _mean_accuracy(results, s), CORRECT_RUNS_MEAN[s]
+        assert abs(got - centre) <= ACCURACY_TOLERANCE, (
+            f"{s}: mean test accuracy over the seeds {got:.3f} is far from where correct runs land "
+            f"({centre:.3f} +- {ACCURACY_TOLERANCE}): check the functions the experiment uses"
         )
 
 
 @graded("experiment", 1)
 def test_pretraining_beats_scratch(recorded):
     results = _strategies(recorded)
-    accuracy = {s: (results.get(s) or {}).get("accuracy", 0) for s in STRATEGIES}
+    accuracy = {s: round(_mean_accuracy(results, s), 3) for s in STRATEGIES}
     assert accuracy["feature_extraction"] > accuracy["scratch"] and accuracy["fine_tuning"] > accuracy["scratch"], (
-        f"with ten labels per class pretrained features should beat training from scratch; got {accuracy}"
+        f"with ten labels per class pretrained features should beat training from scratch (means over seeds); "
+        f"got {accuracy}"
     )
 
 
