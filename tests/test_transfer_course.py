@@ -82,6 +82,16 @@ def test_record_writes_plain_json(tmp_path, monkeypatch):
         results.record("bad", {"model": torch.nn.Linear(1, 1)})
 
 
+def test_record_shows_people_rounded_values_and_keeps_the_full_ones(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("TL_RESULTS_FILE", str(tmp_path / "r.jsonl"))
+    values = results.record("seeds", {"scratch": {"accuracy": [0.13, 0.36216, 1 / 3], "curves": [[1, 2], [3]]}})
+    shown = capsys.readouterr().out
+    assert '"accuracy": [0.13, 0.3622, 0.3333]' in shown  # one line, 4 decimals
+    assert '"curves": [\n' in shown  # a list of lists keeps its lines
+    assert values["scratch"]["accuracy"][2] == 1 / 3
+    assert json.loads((tmp_path / "r.jsonl").read_text())["values"] == values
+
+
 def test_device_setting(monkeypatch):
     from transfer_course import config
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 
 import numpy as np
 import torch
@@ -37,6 +38,23 @@ def jsonable(value):
     raise TypeError(f"cannot record a {type(value).__name__}; record numbers, strings, tensors or lists of them")
 
 
+def _rounded(value):
+    if isinstance(value, float):
+        return round(value, 4)
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value
+
+
+def readable(values) -> str:
+    """Recorded values as indented JSON for people: numbers to 4 decimals, a list without lists or
+    dicts in it on one line (one number per line made three seeds of a result fill a screen)."""
+    text = json.dumps(_rounded(values), indent=1, ensure_ascii=False)
+    return re.sub(r"\[\s+([^\[\]{}]*?)\s+\]", lambda m: "[" + " ".join(m.group(1).split()) + "]", text)
+
+
 def record(name: str, values: dict) -> dict:
     """Record one experiment's results under `name` and return them as plain data."""
     payload = {"name": name, "values": jsonable(values)}
@@ -44,7 +62,7 @@ def record(name: str, values: dict) -> dict:
     if path:
         with open(path, "a", encoding="utf-8") as f:
             f.write(json.dumps(payload) + "\n")
-    summary = f"recorded {name!r}:\n" + json.dumps(payload["values"], indent=1)
+    summary = f"recorded {name!r} (the grader reads the full values):\n" + readable(payload["values"])
     try:
         from IPython import get_ipython
         from IPython.display import display
