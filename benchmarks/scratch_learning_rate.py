@@ -3,7 +3,7 @@
 A baseline trained with a rate tuned for another strategy is a strawman. This runs the source notebook's own
 `run_strategy` for scratch at each rate and seed, but scores it on validation digits: as many per class as the
 test set, drawn from the images neither the labelled sample nor the test set uses, so the test digits play no
-part in the choice. Usage: python scratch_learning_rate.py [--epochs N]
+part in the choice. Usage: python scratch_learning_rate.py [--rates R ...]
 """
 
 import argparse
@@ -45,12 +45,9 @@ def notebook_namespace() -> dict:
 
 def main() -> None:
     arguments = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    arguments.add_argument("--epochs", type=int, help="train this many epochs instead of the notebook's")
     arguments.add_argument("--rates", type=float, nargs="+", default=RATES)
     args = arguments.parse_args()
     notebook = notebook_namespace()
-    if args.epochs:
-        notebook["EPOCHS"] = args.epochs
     print(
         f"scratch, {notebook['EPOCHS']} epochs, seeds {notebook['SEEDS']}; validation accuracy and last training loss"
     )

@@ -9,7 +9,7 @@ the quote; rerunning an experiment whose numbers no longer carry the sentence fa
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from statistics import stdev
+from statistics import mean, stdev
 
 import nbformat
 import pytest
@@ -20,10 +20,6 @@ from grader.examples import cell_of
 from grader.notebook import read, recorded_results
 
 EXPERIMENTS = ("m2_lora", "m2_vision", "m3_evaluation")
-
-
-def mean(values) -> float:
-    return sum(values) / len(values)
 
 
 def benchmark_table(heading: str) -> list[list[str]]:
