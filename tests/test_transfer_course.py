@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from transfer_course import data, models, results
+from transfer_course import data, models, results, training
 
 
 def test_embedded_backbone_knows_imagenet():
@@ -101,3 +101,41 @@ def test_device_setting(monkeypatch):
         monkeypatch.setenv("TL_DEVICE", "cuda")
         with pytest.raises(RuntimeError, match="no CUDA"):
             config.device()
+
+
+def test_mean_pool_leaves_padding_out():
+    tokens = torch.tensor([[[1.0, 2.0], [3.0, 4.0], [100.0, 100.0]]])
+    assert models.mean_pool(tokens, torch.tensor([[1, 1, 0]])).tolist() == [[2.0, 3.0]]
+
+
+def test_sentence_classifier_reads_the_mean_of_real_tokens():
+    """Padding a text does not change its logits: the head reads the mean over its real tokens only."""
+    model, tokenizer = models.sentence_classifier(num_labels=2)
+    model.eval()
+    alone = tokenizer(["a fine film"], return_tensors="pt")
+    padded = tokenizer(["a fine film", "a much longer review of a much longer film"], padding=True, return_tensors="pt")
+    with torch.no_grad():
+        assert torch.allclose(model(**alone).logits[0], model(**padded).logits[0], atol=1e-5)
+    assert [n for n, _ in model.named_children()] == ["encoder", "classifier"]
+
+
+def test_training_memory_counts_each_kind_of_tensor():
+    """A frozen layer under a trained one: weights of both, gradients and AdamW's two moments of the trained one
+    only, and the activations it saved for backward (its input), each counted once whatever runs twice."""
+    torch.manual_seed(0)
+    frozen, trained = torch.nn.Linear(256, 512).requires_grad_(False), torch.nn.Linear(512, 4)
+    model = torch.nn.Sequential(frozen, trained)
+    optimizer = torch.optim.AdamW(trained.parameters())
+    activations = training.SavedActivations(model)
+    for batch in (8, 64, 8):  # the largest forward pass is the one that counts
+        with activations:
+            loss = model(torch.randn(batch, 256)).sum()
+        loss.backward()
+        optimizer.step()
+    memory = training.training_memory(model, optimizer, activations)
+    mb = 4 / 2**20  # float32
+    trained_numbers = 512 * 4 + 4
+    assert memory["weights"] == pytest.approx(mb * (256 * 512 + 512 + trained_numbers))
+    assert memory["gradients"] == pytest.approx(mb * trained_numbers)
+    assert memory["optimizer state"] == pytest.approx(mb * (2 * trained_numbers + 2))  # + a step count per tensor
+    assert memory["activations"] == pytest.approx(mb * 64 * 512)  # the trained layer's input, largest batch

@@ -141,6 +141,39 @@ def text_classifier(num_labels: int = 2):
     return model, transformers.AutoTokenizer.from_pretrained(source)
 
 
+def mean_pool(token_vectors: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    """The mean of each sequence's token vectors [N, T, D] over its real tokens (padding left out): [N, D]."""
+    mask = attention_mask.unsqueeze(-1).to(token_vectors.dtype)
+    return (token_vectors * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+
+
+class MeanPooledClassifier(nn.Module):
+    """A linear head on the mean of the encoder's token vectors: how sentence-transformers trained
+    all-MiniLM-L6-v2 to be read (its pooling configuration says mean). Hugging Face's
+    sequence-classification head reads BERT's [CLS] pooler instead, which this model never trained."""
+
+    def __init__(self, encoder: nn.Module, num_labels: int):
+        super().__init__()
+        self.encoder = encoder
+        self.classifier = nn.Linear(encoder.config.hidden_size, num_labels)
+
+    def forward(self, input_ids, attention_mask, labels=None, **encoder_inputs):
+        from transformers.modeling_outputs import SequenceClassifierOutput
+
+        tokens = self.encoder(input_ids=input_ids, attention_mask=attention_mask, **encoder_inputs).last_hidden_state
+        logits = self.classifier(mean_pool(tokens, attention_mask))
+        loss = None if labels is None else nn.functional.cross_entropy(logits, labels)
+        return SequenceClassifierOutput(loss=loss, logits=logits)
+
+
+def sentence_classifier(num_labels: int = 2):
+    """(the text encoder with a new linear head on its mean-pooled token vectors, its tokenizer)."""
+    transformers = _quiet_transformers()
+    source = text_encoder_source()
+    encoder = transformers.AutoModel.from_pretrained(source, add_pooling_layer=False)
+    return MeanPooledClassifier(encoder, num_labels), transformers.AutoTokenizer.from_pretrained(source)
+
+
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 SMOLLM2_FOLDER = "smollm2-135m-instruct-f32"
 

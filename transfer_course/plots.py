@@ -182,20 +182,19 @@ def scatter(points: dict, xlabel: str, ylabel: str, title: str = ""):
     _show(fig)
 
 
-def metric_panels(results: dict, metrics: dict, title: str = ""):
-    """One bar panel per metric, one bar per run: {run: {metric: value}}, metrics {key: label}.
-
-    A label ending in "(log)" gets a logarithmic axis."""
-    fig, axes = plt.subplots(1, len(metrics), figsize=(3.2 * len(metrics), 3.2), squeeze=False)
-    names = list(results)
-    for ax, (key, label) in zip(axes.flat, metrics.items()):
-        values = [float(results[n][key]) for n in names]
-        drawn = ax.bar(range(len(names)), values, color=plt.cm.tab10.colors[: len(names)])
-        ax.bar_label(drawn, labels=[f"{v:.3g}" for v in values], fontsize=7)
-        ax.set_xticks(range(len(names)), names, rotation=20, fontsize=8)
-        ax.set_title(label.removesuffix(" (log)"), fontsize=9)
-        if label.endswith("(log)"):
-            ax.set_yscale("log")
-    fig.suptitle(title)
+def stacked_bars(parts: dict, ylabel: str, title: str = "", fmt: str = "{:.0f}"):
+    """One bar per name, stacked from its parts: {name: {part: value}}, the same parts for every name.
+    Each bar's total is written on top; the legend names the parts."""
+    fig, ax = plt.subplots(figsize=(1.8 * len(parts) + 3.2, 3.6))
+    names = list(parts)
+    bottom = np.zeros(len(names))
+    for part in next(iter(parts.values())):
+        heights = np.array([float(parts[n][part]) for n in names])
+        ax.bar(names, heights, bottom=bottom, label=part)
+        bottom += heights
+    for i, total in enumerate(bottom):
+        ax.annotate(fmt.format(total), (i, total), textcoords="offset points", xytext=(0, 2), ha="center", fontsize=8)
+    ax.set(ylabel=ylabel, title=title)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
     _show(fig)

@@ -6,9 +6,7 @@ function: this module only orchestrates it."""
 from __future__ import annotations
 
 import sys
-import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import torch
@@ -127,43 +125,43 @@ def accuracy(model, inputs: torch.Tensor, targets: torch.Tensor, batch_size: int
     return predictions.eq(targets).float().mean().item()
 
 
-@dataclass
-class Memory:
-    peak_mb: float = 0.0
+class SavedActivations:
+    """The bytes autograd saves for the backward pass, at most, over the forward passes run inside `with`.
+
+    Counted from the saved tensors themselves (each storage once, the model's parameters left out: they are
+    weights), so the figure is the same whatever ran before in the process, on any device."""
+
+    def __init__(self, model: torch.nn.Module):
+        self._parameters = {p.untyped_storage().data_ptr() for p in model.parameters()}
+        self.peak_bytes = 0
+
+    def __enter__(self):
+        saved: dict[int, int] = {}
+
+        def pack(tensor):
+            storage = tensor.untyped_storage()
+            if storage.data_ptr() not in self._parameters:
+                saved[storage.data_ptr()] = storage.nbytes()
+            return tensor
+
+        self._saved = saved
+        self._hooks = torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor)
+        self._hooks.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self._hooks.__exit__(*exc)
+        self.peak_bytes = max(self.peak_bytes, sum(self._saved.values()))
 
 
-@contextmanager
-def peak_memory(interval: float = 0.005):
-    """Peak memory of what runs inside, in MB above what was in use when it started.
-
-    On a GPU: torch's own peak allocation counter. On the CPU torch allocates
-    outside Python's reach, so the process's resident memory is sampled instead."""
-    memory = Memory()
-    if torch.cuda.is_available() and torch.cuda.is_initialized():
-        torch.cuda.synchronize()
-        torch.cuda.reset_peak_memory_stats()
-        start = torch.cuda.memory_allocated()
-        yield memory
-        torch.cuda.synchronize()
-        memory.peak_mb = (torch.cuda.max_memory_allocated() - start) / 2**20
-        return
-    import psutil
-
-    process = psutil.Process()
-    start = process.memory_info().rss
-    peak = [start]
-    done = threading.Event()
-
-    def sample():
-        while not done.is_set():
-            peak[0] = max(peak[0], process.memory_info().rss)
-            time.sleep(interval)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    try:
-        yield memory
-    finally:
-        done.set()
-        sampler.join()
-        memory.peak_mb = (max(peak[0], process.memory_info().rss) - start) / 2**20
+def training_memory(model: torch.nn.Module, optimizer: torch.optim.Optimizer, activations: SavedActivations) -> dict:
+    """MB a training step holds, by kind: weights, their gradients (trainable ones only), the optimizer's state
+    (AdamW keeps two numbers per trained weight) and the activations saved for backward."""
+    mb = 2**-20
+    state = [t for per_parameter in optimizer.state.values() for t in per_parameter.values() if torch.is_tensor(t)]
+    return {
+        "weights": mb * sum(p.nbytes for p in model.parameters()),
+        "gradients": mb * sum(p.nbytes for p in model.parameters() if p.requires_grad),
+        "optimizer state": mb * sum(t.nbytes for t in state),
+        "activations": mb * activations.peak_bytes,
+    }
