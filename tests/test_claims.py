@@ -121,6 +121,27 @@ def llm(run):
     return run["m2_lora"]["llm"]
 
 
+PROBES = ("probe, [CLS] pooler", "probe, mean pooling")
+COMPARED = ("LoRA", "full fine-tuning", "probe, mean pooling")
+
+
+def per_step(row) -> float:
+    return mean(row["seconds_per_step"])
+
+
+def step_memory(row) -> float:
+    return sum(row["memory_mb"].values())
+
+
+def lora_gain(run) -> float:
+    """SmolLM2's mean test accuracy after LoRA minus before, over seeds."""
+    return mean(llm(run)["after"]["accuracy"]) - mean(llm(run)["before"]["accuracy"])
+
+
+def perplexity_rose(run) -> bool:
+    return all(a > b for b, a in zip(llm(run)["before"]["perplexity"], llm(run)["after"]["perplexity"]))
+
+
 IMAGE = 1 / 20  # the forgetting experiment's ImageNet accuracy is measured on 20 images
 SEEDS = range(3)
 
@@ -300,7 +321,7 @@ CLAIMS = [
     Claim(
         "m3_evaluation",
         "Module 2's perplexity rose\n  after LoRA",
-        every(lambda r: llm(r)["after"]["perplexity"] > llm(r)["before"]["perplexity"]),
+        every(perplexity_rose),
     ),
     # m2_vision: three seeds, each its own labelled and test digits
     Claim(
@@ -380,32 +401,101 @@ CLAIMS = [
             )
         ),
     ),
-    # m2_lora
+    # m2_lora, MiniLM: three seeds, each its own training and test reviews
     Claim(
         "m2_lora",
-        "LoRA trains a third of a percent of the weights and lands within a few points of full\nfine-tuning",
+        "The same frozen encoder scores 0.61 through the `[CLS]` pooler and\n"
+        "0.73 through the mean of its token vectors",
+        every(lambda r: [round(mean(encoder(r)[p]["accuracy"]), 2) for p in PROBES] == [0.61, 0.73]),
+    ),
+    Claim(
+        "m2_lora",
+        "on every seed at least ten points apart",
+        every(lambda r: all(m - p >= 0.1 for p, m in zip(*(encoder(r)[p]["accuracy"] for p in PROBES)))),
+    ),
+    Claim(
+        "m2_lora",
+        "LoRA, full fine-tuning and the probe on mean\npooling are within two points of each other",
+        every(lambda r: max(means := [mean(encoder(r)[s]["accuracy"]) for s in COMPARED]) - min(means) <= 0.02),
+    ),
+    Claim(
+        "m2_lora",
+        "while each moves by three to four points from seed to\nseed",
+        every(lambda r: all(0.03 <= max(a := encoder(r)[s]["accuracy"]) - min(a) <= 0.045 for s in COMPARED)),
+    ),
+    Claim(
+        "m2_lora",
+        "It trains a third of a percent of the weights, a LoRA step took\nabout half the time of a full one",
         every(
             lambda r: (
                 0.003 <= trained_share(encoder(r)["LoRA"]) < 0.0036
-                and abs(encoder(r)["LoRA"]["accuracy"] - encoder(r)["full fine-tuning"]["accuracy"]) < 0.03
+                and 0.4 <= per_step(encoder(r)["LoRA"]) / per_step(encoder(r)["full fine-tuning"]) <= 0.65
             )
         ),
     ),
     Claim(
         "m2_lora",
-        "The frozen encoder's poor score",
-        every(lambda r: encoder(r)["head only"]["accuracy"] < encoder(r)["LoRA"]["accuracy"] - 0.1),
+        "a training step holds about a third of the memory",
+        every(lambda r: 0.3 <= step_memory(encoder(r)["LoRA"]) / step_memory(encoder(r)["full fine-tuning"]) <= 0.4),
     ),
     Claim(
         "m2_lora",
-        "thirty LoRA steps with the\n  prompt masked out of the loss raised its accuracy on 100 reviews.",
-        every(lambda r: len(llm(r)["losses"]) == 30 and llm(r)["after"]["accuracy"] > llm(r)["before"]["accuracy"]),
+        "through the `[CLS]` pooler the same features scored twelve\n  points lower.",
+        every(
+            lambda r: (
+                round(100 * (mean(encoder(r)[PROBES[1]]["accuracy"]) - mean(encoder(r)[PROBES[0]]["accuracy"]))) == 12
+            )
+        ),
+    ),
+    # m2_lora, SmolLM2: prompt and words chosen on validation reviews, three seeds
+    Claim(
+        "m2_lora",
+        "` negative` / ` positive` after\n`Sentiment:` scores 0.80 on the validation reviews and is chosen",
+        every(
+            lambda r: (
+                llm(r)["chosen"] == {"template": "Review: {review}\nSentiment:", "words": "negative / positive"}
+                and round(max(llm(r)["validation"].values()), 2) == 0.8
+            )
+        ),
     ),
     Claim(
         "m2_lora",
-        "The perplexity of unrelated text went up",
-        every(lambda r: llm(r)["after"]["perplexity"] > llm(r)["before"]["perplexity"]),
+        "` rotten` /\n` fresh` score 15 to 28 points lower with either prompt.",
+        every(
+            lambda r: all(
+                0.15 <= max(llm(r)["validation"].values()) - accuracy <= 0.28 + 1e-6
+                for choice, accuracy in llm(r)["validation"].items()
+                if choice.endswith("rotten / fresh")
+            )
+        ),
     ),
+    Claim(
+        "m2_lora",
+        "ahead\nof zero-shot on one seed, behind on two, the two means closer than either's spread over seeds.",
+        every(
+            lambda r: (
+                sorted(a > b for b, a in zip(llm(r)["before"]["accuracy"], llm(r)["after"]["accuracy"]))
+                == [False, False, True]
+                and lora_gain(r) < min(stdev(llm(r)[when]["accuracy"]) for when in ("before", "after"))
+            )
+        ),
+    ),
+    Claim(
+        "m2_lora",
+        "twenty LoRA steps did not make SmolLM2 better at this task.",
+        every(lambda r: all(len(losses) == 20 for losses in llm(r)["losses"]) and lora_gain(r) <= 0),
+    ),
+    Claim(
+        "m2_lora",
+        "the perplexity of the\nplot summaries rose on every seed, from 64.6 to 67.0 on average.",
+        every(
+            lambda r: (
+                perplexity_rose(r)
+                and [round(mean(llm(r)[when]["perplexity"]), 1) for when in ("before", "after")] == [64.6, 67.0]
+            )
+        ),
+    ),
+    Claim("m2_lora", "the perplexity of unrelated text rose on every seed", every(perplexity_rose)),
 ]
 
 
@@ -428,17 +518,20 @@ def test_the_numbers_carry_it(claim):
 
 
 def test_numbers_edited_against_the_prose_fail_their_claims():
-    """Scratch ahead with five labels, AdaBN doing nothing, and fine-tuning clearly ahead of the frozen
-    backbone in m2_vision: the claims that say otherwise fail, and only those."""
+    """Scratch ahead with five labels, AdaBN doing nothing, fine-tuning clearly ahead of the frozen backbone in
+    m2_vision, and LoRA lifting SmolLM2 well above zero-shot: the claims that say otherwise fail, and only those."""
     runs = recorded_runs()
     edited = runs["solution example"]["m3_evaluation"]
     edited["learning_curves"]["scratch"]["5"] = [0.9, 0.9, 0.9]
     edited["domain_shift"]["UCI + AdaBN"] = edited["domain_shift"]["UCI as is"]
     runs["solution example"]["m2_vision"]["strategies"]["fine_tuning"]["accuracy"][2] = 0.9
+    runs["solution example"]["m2_lora"]["llm"]["after"]["accuracy"] = [0.9, 0.9, 0.9]
     failing = {c.quote for c in CLAIMS if not c.holds(list(runs.values()))}
     assert failing == {
         CLAIMS[0].quote,  # five labels: pretrained ahead on every seed
         "AdaBN on the digits as they are gains about as much (the two means are\n  within 0.05 of each other).",
         "it was 14 points ahead on one seed and behind on another",
         "the two means differ by less than either's standard deviation.",
+        "ahead\nof zero-shot on one seed, behind on two, the two means closer than either's spread over seeds.",
+        "twenty LoRA steps did not make SmolLM2 better at this task.",
     }

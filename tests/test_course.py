@@ -139,7 +139,7 @@ def test_m1_quotes_the_course_results():
         assert row == {
             "trainable parameters": recorded["trainable_parameters"],
             "total parameters": recorded["total_parameters"],
-            "seconds per step": r3(recorded["seconds_per_step"]),
+            "seconds per step": r3(sum(recorded["seconds_per_step"]) / len(recorded["seconds_per_step"])),
         }
     mean = lambda v: sum(v) / len(v)  # noqa: E731
     selection = m3["source_selection"]
@@ -179,10 +179,10 @@ def test_m1_claims_hold_on_the_quoted_numbers():
     from grader.assignments.m1_concepts.checks import KEYS
 
     assert abs(mean(gaps["frozen source"]) - KEYS["Q6"].key) < 1e-9
-    # Q10: a third of a percent of the parameters, about 0.6 of the time
+    # Q10: a third of a percent of the parameters, about half the time
     share = lora["LoRA"]["trainable parameters"] / lora["LoRA"]["total parameters"]
     ratio = lora["LoRA"]["seconds per step"] / lora["full fine-tuning"]["seconds per step"]
-    assert 0.0030 <= share <= 0.0036 and 0.55 <= ratio <= 0.65
+    assert 0.0030 <= share <= 0.0036 and 0.45 <= ratio <= 0.6
     # Q12: tau positive on every seed (what (a) leans on), the interval across 0 (the key) and past 0.4 (what the
     # feedback on (b) says), the faces CNN second by LogME and second worst after fine-tuning, and (d) quoting
     # the largest tau as if it were accuracy

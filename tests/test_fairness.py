@@ -152,7 +152,6 @@ def test_public_tests_pass_for_every_correct_implementation(tmp_path, assignment
 # Thresholds a public test cell quotes and the hidden check that decides: the same claim in both.
 CLAIMS = [
     ("m2_lora", r'< 0\.01 \* lora\["total_parameters"\]', r'< 0\.01 \* lora\["total_parameters"\]'),
-    ("m2_lora", r'\["after"\]\["accuracy"\] > llm_results\["before"\]\["accuracy"\]', r"assert after > before"),
     (
         "m2_vision",
         r'accuracy\["feature_extraction"\] > accuracy\["scratch"\]',

@@ -10,11 +10,18 @@ import math
 
 import torch
 
-from grader.checking import close, graded, per_model, recorded_experiment
+from grader.checking import close, graded, per_model, recorded_experiment, recorded_mean
 
-# Test accuracy on 300 reviews after 80 steps (STEPS in the notebook): runs on other hardware or seeds
-# move it by ~0.05; a broken LoRA (frozen adapter, wrong scaling) falls to the head-only level or below.
-ACCURACY_TOLERANCE = 0.10
+# The experiments record one accuracy per seed (three) and these checks compare the mean with the reference's.
+# MiniLM with LoRA on 300 test reviews: the seeds spread by about 0.02 (sd), so the mean of three moves by about
+# 0.01-0.02 between correct runs on other hardware; 0.06 is three times that. An adapter that never trains still
+# trains the head and lands near the frozen probe (0.73): accuracy cannot tell it from a correct LoRA, which is
+# why LoRALinear and add_lora have their own checks.
+ACCURACY_TOLERANCE = 0.06
+# SmolLM2 on 80 test reviews a seed: zero-shot is the same computation on any correct implementation (float
+# summation order aside); after LoRA the seeds spread by about 0.02. A classifier that reads the wrong position
+# or token falls towards chance (0.5), 0.2 or more below.
+LLM_ACCURACY_TOLERANCE = 0.06
 
 
 # --- LoRALinear -----------------------------------------------------------------------------------
@@ -261,18 +268,33 @@ def test_first_token_of_each_label_word(student, reference):
 
 
 # --- the experiments ------------------------------------------------------------------------------------------
-STRATEGIES = ("head only", "LoRA", "full fine-tuning")
+ROWS = ("probe, [CLS] pooler", "probe, mean pooling", "LoRA", "full fine-tuning")
+TRAINED = ("LoRA", "full fine-tuning")
+MEMORY_PARTS = ("weights", "gradients", "optimizer state", "activations")
+
+
+def _per_seed_fractions(row: dict, key: str) -> bool:
+    values = row.get(key)
+    return isinstance(values, list) and bool(values) and all(isinstance(v, int | float) and 0 <= v <= 1 for v in values)
 
 
 @graded("experiment", 1)
-def test_three_way_table(recorded, recorded_reference):
+def test_encoder_table(recorded, recorded_reference):
     got, want = recorded_experiment(recorded, "encoder"), recorded_reference["encoder"]
-    for s in STRATEGIES:
-        assert s in got, f"no results for {s}"
-        assert got[s]["trainable_parameters"] == want[s]["trainable_parameters"], (
-            f"{s}: {got[s]['trainable_parameters']} trainable parameters, expected {want[s]['trainable_parameters']}"
+    for row in ROWS:
+        assert row in got, f"no results for {row}: run every cell of experiment 1"
+        assert _per_seed_fractions(got[row], "accuracy"), (
+            f"{row}: accuracy should be a fraction per seed, got {got[row].get('accuracy')!r}"
         )
-        assert got[s]["seconds_per_step"] > 0 and got[s]["peak_memory_mb"] >= 0
+        assert got[row]["trainable_parameters"] == want[row]["trainable_parameters"], (
+            f"{row}: {got[row]['trainable_parameters']} trainable parameters, "
+            f"expected {want[row]['trainable_parameters']}"
+        )
+    for row in TRAINED:
+        memory = got[row].get("memory_mb") or {}
+        assert all(s > 0 for s in got[row]["seconds_per_step"]) and set(memory) == set(MEMORY_PARTS), (
+            f"{row}: expected seconds per step for each seed and the memory of a step by {MEMORY_PARTS}"
+        )
 
 
 @graded("experiment", 1)
@@ -280,23 +302,30 @@ def test_lora_trains_under_one_percent_and_learns(recorded, recorded_reference):
     got, want = recorded_experiment(recorded, "encoder"), recorded_reference["encoder"]
     lora = got["LoRA"]
     assert lora["trainable_parameters"] < 0.01 * lora["total_parameters"], "LoRA should train under 1% of MiniLM"
-    assert abs(lora["accuracy"] - want["LoRA"]["accuracy"]) <= ACCURACY_TOLERANCE, (
-        f"LoRA test accuracy {lora['accuracy']:.3f}, reference {want['LoRA']['accuracy']:.3f}: "
-        "check LoRALinear and add_lora"
+    mean, centre = recorded_mean(lora, "accuracy", "LoRA's runs"), recorded_mean(want["LoRA"], "accuracy", "")
+    assert abs(mean - centre) <= ACCURACY_TOLERANCE, (
+        f"LoRA's mean test accuracy over the seeds {mean:.3f}, reference {centre:.3f}: check LoRALinear and add_lora"
     )
 
 
 @graded("experiment", 1)
-def test_llm_accuracy_before_and_after(recorded):
-    got = recorded_experiment(recorded, "llm")
-    before, after = got["before"]["accuracy"], got["after"]["accuracy"]
-    assert 0 <= before <= 1 and 0 <= after <= 1, "accuracies should be fractions"
-    assert after > before, f"LoRA training should improve the LLM on the task (before {before:.2f}, after {after:.2f})"
+def test_llm_accuracy_before_and_after(recorded, recorded_reference):
+    got, want = recorded_experiment(recorded, "llm"), recorded_reference["llm"]
+    for when in ("before", "after"):
+        assert _per_seed_fractions(got[when], "accuracy"), f"accuracy {when} LoRA should be a fraction per seed"
+        mean = recorded_mean(got[when], "accuracy", f"the SmolLM2 runs ({when} LoRA)")
+        centre = recorded_mean(want[when], "accuracy", "")
+        assert abs(mean - centre) <= LLM_ACCURACY_TOLERANCE, (
+            f"SmolLM2's mean test accuracy {when} LoRA {mean:.3f}, reference {centre:.3f}: check classify_with_lm"
+            + (" and mask_prompt_labels" if when == "after" else "")
+        )
 
 
 @graded("experiment", 1)
 def test_llm_perplexity_before_and_after(recorded):
     got = recorded_experiment(recorded, "llm")
     for when in ("before", "after"):
-        value = got[when]["perplexity"]
-        assert isinstance(value, (int, float)) and math.isfinite(value) and value > 1, f"perplexity {when}: {value!r}"
+        values = got[when]["perplexity"]
+        assert isinstance(values, list) and all(
+            isinstance(v, int | float) and math.isfinite(v) and v > 1 for v in values
+        ), f"perplexity {when}: one number above 1 per seed, got {values!r}"
