@@ -152,7 +152,7 @@ def learning_curves(curves: dict, title: str = "Learning curves"):
 def grouped_bars(groups: dict, ylabel: str, title: str = "", fmt: str = "{:.2f}"):
     """Bars grouped by the outer key, one colour per inner key: {group: {series: value}}."""
     series = list(next(iter(groups.values())))
-    fig, ax = plt.subplots(figsize=(1.8 * len(groups) + 2, 3.4))
+    fig, ax = plt.subplots(figsize=(1.8 * len(groups) + 3.2, 3.4))
     width = 0.8 / len(series)
     for i, name in enumerate(series):
         heights = [float(groups[g][name]) for g in groups]
@@ -160,7 +160,7 @@ def grouped_bars(groups: dict, ylabel: str, title: str = "", fmt: str = "{:.2f}"
         ax.bar_label(drawn, labels=[fmt.format(h) for h in heights], fontsize=7)
     ax.set_xticks(np.arange(len(groups)) + width * (len(series) - 1) / 2, list(groups))
     ax.set(ylabel=ylabel, title=title)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))  # outside: inside it hid bars' labels
     fig.tight_layout()
     _show(fig)
 
