@@ -100,6 +100,11 @@ def recorded_mean(results: dict, key: str, made_by: str) -> float:
     return value
 
 
+def fractions_per_seed(values) -> bool:
+    """Whether a recorded result is a non-empty list of fractions, one per seed."""
+    return isinstance(values, list) and bool(values) and all(isinstance(v, int | float) and 0 <= v <= 1 for v in values)
+
+
 def close(got, want, *, rtol: float, atol: float) -> bool:
     """Element-wise |got - want| <= atol + rtol * |want|, shapes equal. Each caller states why its tolerance."""
     import torch  # here, not at the top: grading a quiz should not pay for importing torch

@@ -10,7 +10,7 @@ import math
 
 import torch
 
-from grader.checking import close, graded, per_model, recorded_experiment, recorded_mean
+from grader.checking import close, fractions_per_seed, graded, per_model, recorded_experiment, recorded_mean
 
 # The experiments record one accuracy per seed (three) and these checks compare the mean with the reference's.
 # MiniLM with LoRA on 300 test reviews: the seeds spread by about 0.02 (sd), so the mean of three moves by about
@@ -273,17 +273,12 @@ TRAINED = ("LoRA", "full fine-tuning")
 MEMORY_PARTS = ("weights", "gradients", "optimizer state", "activations")
 
 
-def _per_seed_fractions(row: dict, key: str) -> bool:
-    values = row.get(key)
-    return isinstance(values, list) and bool(values) and all(isinstance(v, int | float) and 0 <= v <= 1 for v in values)
-
-
 @graded("experiment", 1)
 def test_encoder_table(recorded, recorded_reference):
     got, want = recorded_experiment(recorded, "encoder"), recorded_reference["encoder"]
     for row in ROWS:
         assert row in got, f"no results for {row}: run every cell of experiment 1"
-        assert _per_seed_fractions(got[row], "accuracy"), (
+        assert fractions_per_seed(got[row].get("accuracy")), (
             f"{row}: accuracy should be a fraction per seed, got {got[row].get('accuracy')!r}"
         )
         assert got[row]["trainable_parameters"] == want[row]["trainable_parameters"], (
@@ -312,7 +307,7 @@ def test_lora_trains_under_one_percent_and_learns(recorded, recorded_reference):
 def test_llm_accuracy_before_and_after(recorded, recorded_reference):
     got, want = recorded_experiment(recorded, "llm"), recorded_reference["llm"]
     for when in ("before", "after"):
-        assert _per_seed_fractions(got[when], "accuracy"), f"accuracy {when} LoRA should be a fraction per seed"
+        assert fractions_per_seed(got[when].get("accuracy")), f"accuracy {when} LoRA should be a fraction per seed"
         mean = recorded_mean(got[when], "accuracy", f"the SmolLM2 runs ({when} LoRA)")
         centre = recorded_mean(want[when], "accuracy", "")
         assert abs(mean - centre) <= LLM_ACCURACY_TOLERANCE, (

@@ -10,7 +10,7 @@ Tolerances, and why:
 
 import torch
 
-from grader.checking import close, graded, per_model, recorded_experiment, recorded_mean
+from grader.checking import close, fractions_per_seed, graded, per_model, recorded_experiment, recorded_mean
 
 # Where correct runs land, measured (benchmarks/experiment_spread.py, in BENCHMARKS.md): seeds 0-2 times three
 # valid augmentations (the solution's and the fairness corpus' two), on this CPU. The notebook records one
@@ -400,11 +400,7 @@ def test_results_recorded(recorded):
     assert not missing, f"results are missing for {missing}: run every cell of the experiment"
     for s in STRATEGIES:
         accuracy = results[s].get("accuracy")
-        assert (
-            isinstance(accuracy, list)
-            and accuracy
-            and all(isinstance(a, int | float) and 0 <= a <= 1 for a in accuracy)
-        ), f"{s}: accuracy should be a fraction per seed, got {accuracy!r}"
+        assert fractions_per_seed(accuracy), f"{s}: accuracy should be a fraction per seed, got {accuracy!r}"
 
 
 def _mean_accuracy(results: dict, strategy: str) -> float:
