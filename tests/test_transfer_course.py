@@ -55,6 +55,24 @@ def test_text_set():
     assert all(isinstance(t, str) and t for t in reviews.texts[:100])
 
 
+def test_photographs_are_colour_and_from_every_source():
+    photos = data.photographs()
+    assert len(photos) == 68 and all(p.ndim == 3 and p.shape[2] == 3 and p.dtype == np.uint8 for p in photos.images)
+    assert np.bincount(photos.labels).tolist() == [20, 20, 20, 8]
+
+
+def test_photo_crops_depend_on_the_seed_alone():
+    torch.manual_seed(1)
+    state = torch.get_rng_state()
+    crops = data.photo_crops(70, size=48, seed=0)
+    assert crops.shape == (70, 3, 48, 48) and crops.dtype == torch.float32 and 0 <= crops.min() < crops.max() <= 1
+    assert torch.equal(torch.get_rng_state(), state)  # the caller's random stream is left where it was
+    torch.manual_seed(2)
+    assert torch.equal(data.photo_crops(70, size=48, seed=0), crops)
+    assert not torch.equal(data.photo_crops(70, size=48, seed=1), crops)
+    assert not torch.equal(crops[0], crops[68])  # a photograph seen twice is cropped twice, differently
+
+
 def test_unknown_natural_source_is_a_clear_error():
     with pytest.raises(ValueError, match="one of"):
         data.natural_images("svhn")

@@ -100,6 +100,52 @@ def natural_images(source: str = "imagenet") -> ImageSet:
     return ImageSet(images, np.array(labels, dtype=np.int64), [str(c) for c in range(n_classes)])
 
 
+# colour photographs that scikit-image and scikit-learn ship inside their wheels (no download)
+_SKIMAGE_PHOTOS = ("astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg", "motorcycle_left.png", "camera.png")
+_SKLEARN_PHOTOS = ("china.jpg", "flower.jpg")
+
+
+def photographs() -> ImageSet:
+    """68 natural photographs from the offline packages, as RGB: foolbox's ImageNet, CIFAR-10 and
+    CIFAR-100 samples and the photographs scikit-image and scikit-learn ship. No labels a model
+    was trained on: the label is the source ("imagenet", "cifar10", "cifar100" or "photo")."""
+    import skimage
+    import sklearn
+
+    files = [Path(skimage.__file__).parent / "data" / name for name in _SKIMAGE_PHOTOS]
+    files += [Path(sklearn.__file__).parent / "datasets" / "images" / name for name in _SKLEARN_PHOTOS]
+    images, labels, classes = [], [], ["imagenet", "cifar10", "cifar100", "photo"]
+    for source in classes[:3]:
+        images += [np.asarray(Image.fromarray(i).convert("RGB")) for i in natural_images(source).images]
+        labels += [classes.index(source)] * 20
+    for file in files:
+        with Image.open(file) as image:
+            images.append(np.asarray(image.convert("RGB")))
+        labels.append(classes.index("photo"))
+    return ImageSet(images, np.array(labels, dtype=np.int64), classes)
+
+
+def photo_crops(count: int, size: int, seed: int = 0) -> torch.Tensor:
+    """`count` random crops (a fifth of a photograph to all of it, any aspect from 3:4 to 4:3, half of
+    them mirrored) of the `photographs()`, taken in turn, as [count, 3, size, size] in [0, 1].
+
+    Many views of few photographs: enough inputs to see whether a model still answers as it did,
+    without any labels. The crops depend on `seed` alone, not on the caller's random state."""
+    from torchvision.transforms import v2
+
+    photos = []
+    for pixels in photographs().images:
+        image = Image.fromarray(pixels)
+        # a crop is at least a fifth of the photograph: twice the output size is all the detail it keeps
+        image.thumbnail((2 * size * image.width // min(image.size), 2 * size * image.height // min(image.size)))
+        photos.append(torch.from_numpy(np.array(image)).permute(2, 0, 1))
+    crop = v2.Compose([v2.RandomResizedCrop(size, scale=(0.2, 1.0), antialias=True), v2.RandomHorizontalFlip()])
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        crops = [crop(photos[i % len(photos)]) for i in range(count)]
+    return torch.stack(crops).float().div(255)
+
+
 def faces() -> ImageSet:
     """200 greyscale images 25x25 from scikit-image: 100 faces (LFW), then 100 non-faces."""
     from skimage import data
