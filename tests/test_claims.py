@@ -18,6 +18,7 @@ from conftest import ROOT, example, prose
 from grader import references
 from grader.examples import cell_of
 from grader.notebook import read, recorded_results
+from transfer_course import models
 
 EXPERIMENTS = ("m2_lora", "m2_vision", "m3_evaluation")
 
@@ -142,7 +143,6 @@ def perplexity_rose(run) -> bool:
     return all(a > b for b, a in zip(llm(run)["before"]["perplexity"], llm(run)["after"]["perplexity"]))
 
 
-IMAGE = 1 / 20  # the forgetting experiment's ImageNet accuracy is measured on 20 images
 SEEDS = range(3)
 
 CLAIMS = [
@@ -160,24 +160,47 @@ CLAIMS = [
     ),
     Claim(
         "m3_evaluation",
-        "scratch comes within half a\npoint of fine-tuning",
-        every(lambda r: abs(mean(curves(r)["fine-tuning"]["400"]) - mean(curves(r)["scratch"]["400"])) <= 0.005),
+        "fine-tuning is about fifteen points ahead of\n"
+        "scratch with five labels per class and about two with 400, still on every seed.",
+        every(
+            lambda r: (
+                round(mean(curves(r)["fine-tuning"]["5"]) - mean(curves(r)["scratch"]["5"]), 2) == 0.15
+                and round(mean(curves(r)["fine-tuning"]["400"]) - mean(curves(r)["scratch"]["400"]), 2) == 0.02
+                and all(f > s for f, s in zip(curves(r)["fine-tuning"]["400"], curves(r)["scratch"]["400"]))
+            )
+        ),
     ),
     Claim(
         "m3_evaluation",
-        "beats frozen ImageNet features on every seed",
-        every(lambda r: all(curves(r)["scratch"]["400"][s] > curves(r)["feature extraction"]["400"][s] for s in SEEDS)),
-    ),
-    Claim(
-        "m3_evaluation",
-        "which stay about three\npoints behind both.",
+        "with 400 labels per class scratch beats them on every seed, by two\nto four points.",
         every(
             lambda r: all(
-                0.025
-                <= min(curves(r)["scratch"]["400"][s], curves(r)["fine-tuning"]["400"][s])
-                - curves(r)["feature extraction"]["400"][s]
-                <= 0.04
-                for s in SEEDS
+                0.015 <= s - f <= 0.04
+                for s, f in zip(curves(r)["scratch"]["400"], curves(r)["feature extraction"]["400"])
+            )
+        ),
+    ),
+    Claim(
+        "m3_evaluation",
+        "scratch all 24,170 weights of a small network\nof its own, feature extraction a linear classifier (12,810), "
+        "fine-tuning 1,030,410 (the last\nstage and `conv_head`, a fifth of EfficientNet's 4.65 million weights, "
+        "and a head)",
+        every(
+            lambda r: (
+                sum(p.numel() for p in models.small_cnn(10).parameters()) == 24170
+                and [forgetting(r)[s]["trained_parameters"] for s in ("frozen", "fine-tuning")] == [12810, 1030410]
+                and round((1030410 - 12810) / sum(p.numel() for p in models.vision_backbone().parameters()), 1) == 0.2
+            )
+        ),
+    ),
+    Claim(
+        "m3_evaluation",
+        "with\n  hundreds of labels per class its lead shrinks to a couple of points, and frozen features fall\n"
+        "  behind a small network trained from scratch.",
+        every(
+            lambda r: (
+                0.01 <= mean(curves(r)["fine-tuning"]["400"]) - mean(curves(r)["scratch"]["400"]) <= 0.03
+                and mean(curves(r)["scratch"]["400"]) > mean(curves(r)["feature extraction"]["400"])
             )
         ),
     ),
@@ -197,21 +220,69 @@ CLAIMS = [
         "the gap is negative on every seed.",
         every(lambda r: all(g < 0 for g in negative(r, "fine-tuned source")["gap_per_seed"])),
     ),
-    # m3, forgetting: one seed, 20 source images, so only differences of several images are stated
+    # m3, forgetting: three seeds, ImageNet's answers on 1,000 photo crops kept (1 - forgetting)
     Claim(
         "m3_evaluation",
-        "at least five of\nthe twenty sample images it knew are gone.",
-        every(lambda r: forgetting(r)["full fine-tuning"]["forgetting"] >= 5 * IMAGE - 1e-6),
+        "changed ImageNet's answer on about a fifth of the photo crops\nwhen the top was fine-tuned, on every seed.",
+        every(lambda r: all(0.15 <= f <= 0.25 for f in forgetting(r)["fine-tuning"]["forgetting"])),
     ),
     Claim(
         "m3_evaluation",
-        "A frozen backbone forgets nothing",
-        every(lambda r: forgetting(r)["frozen backbone"]["forgetting"] == 0),
+        "The frozen top keeps every answer",
+        every(lambda r: all(f == 0 for f in forgetting(r)["frozen"]["forgetting"])),
     ),
     Claim(
         "m3_evaluation",
-        "loses at most one image.",
-        every(lambda r: forgetting(r)["L2-SP"]["forgetting"] <= IMAGE + 1e-6),
+        "L2-SP and LoRA each keep about 95% of them (between 0.92 and 0.97 on every seed)",
+        every(lambda r: all(0.92 <= 1 - f <= 0.97 for s in ("L2-SP", "LoRA") for f in forgetting(r)[s]["forgetting"])),
+    ),
+    Claim(
+        "m3_evaluation",
+        "a low-rank\nupdate forgets too, only less, about as much as fine-tuning held back by L2-SP.",
+        every(
+            lambda r: (
+                0 < mean(forgetting(r)["LoRA"]["forgetting"]) < mean(forgetting(r)["fine-tuning"]["forgetting"]) / 2
+                and abs(mean(forgetting(r)["LoRA"]["forgetting"]) - mean(forgetting(r)["L2-SP"]["forgetting"])) < 0.02
+            )
+        ),
+    ),
+    Claim(
+        "m3_evaluation",
+        "LoRA trained\n48,138 parameters, a twentieth of fine-tuning's 1,030,410.",
+        every(lambda r: [forgetting(r)[s]["trained_parameters"] for s in ("LoRA", "fine-tuning")] == [48138, 1030410]),
+    ),
+    Claim(
+        "m3_evaluation",
+        "their means lie within two points of\neach other, inside the spread over seeds.",
+        every(
+            lambda r: (
+                (spread := max(means := [mean(v["digit_accuracy"]) for v in forgetting(r).values()]) - min(means))
+                <= 0.02
+                and spread < mean(stdev(v["digit_accuracy"]) for v in forgetting(r).values())
+            )
+        ),
+    ),
+    Claim(
+        "m3_evaluation",
+        "Section 2's fine-tuning, longer and at a\nhigher rate, beat the frozen features on every seed even with five "
+        "labels per class",
+        every(
+            lambda r: all(
+                f > e for f, e in zip(curves(r)["fine-tuning"]["5"], curves(r)["feature extraction"]["5"], strict=True)
+            )
+        ),
+    ),
+    Claim(
+        "m3_evaluation",
+        "a fifth of ImageNet's answers changed after\n  sixty steps on a hundred digits. Freezing keeps all of them; "
+        "L2-SP and LoRA about 95%.",
+        every(
+            lambda r: (
+                round(mean(forgetting(r)["fine-tuning"]["forgetting"]), 1) == 0.2
+                and mean(forgetting(r)["frozen"]["forgetting"]) == 0
+                and all(0.94 <= 1 - mean(forgetting(r)[s]["forgetting"]) <= 0.96 for s in ("L2-SP", "LoRA"))
+            )
+        ),
     ),
     # m3, domain shift: three seeds, every UCI row scored on the same held-out digits
     Claim(
@@ -320,7 +391,7 @@ CLAIMS = [
     ),
     Claim(
         "m3_evaluation",
-        "Module 2's perplexity rose\n  after LoRA",
+        "Module 2's perplexity rose after LoRA",
         every(perplexity_rose),
     ),
     # m2_vision: three seeds, each its own labelled and test digits
@@ -529,6 +600,7 @@ def test_numbers_edited_against_the_prose_fail_their_claims():
     failing = {c.quote for c in CLAIMS if not c.holds(list(runs.values()))}
     assert failing == {
         CLAIMS[0].quote,  # five labels: pretrained ahead on every seed
+        CLAIMS[1].quote,  # five labels: fine-tuning fifteen points ahead
         "AdaBN on the digits as they are gains about as much (the two means are\n  within 0.05 of each other).",
         "it was 14 points ahead on one seed and behind on another",
         "the two means differ by less than either's standard deviation.",

@@ -166,14 +166,15 @@ def test_m1_claims_hold_on_the_quoted_numbers():
         0.67,
         0.58,
     ]
-    # Q3: at 400, scratch and fine-tuning within 0.005; frozen features about 0.03 behind both at every seed
-    assert abs(mean(curves["scratch"]["400"]) - mean(curves["fine-tuning"]["400"])) <= 0.005
-    assert all(
-        0.025
-        <= min(curves["scratch"]["400"][s], curves["fine-tuning"]["400"][s]) - curves["feature extraction"]["400"][s]
-        <= 0.04
-        for s in seeds
-    )
+    # Q3: at 400, fine-tuning about 0.02 ahead of scratch and scratch ahead of the frozen features, at every seed;
+    # the means the feedback quotes
+    assert all(0.01 <= f - s <= 0.03 for f, s in zip(curves["fine-tuning"]["400"], curves["scratch"]["400"]))
+    assert all(s > f for s, f in zip(curves["scratch"]["400"], curves["feature extraction"]["400"]))
+    assert [round(mean(curves[k]["400"]), 3) for k in ("feature extraction", "scratch", "fine-tuning")] == [
+        0.922,
+        0.950,
+        0.971,
+    ]
     # Q5 and Q6: the frozen source hurts at every seed, fine-tuned it helps at every seed; the key is the mean
     assert all(g > 0 for g in gaps["frozen source"]) and all(g < 0 for g in gaps["fine-tuned source"])
     from grader.assignments.m1_concepts.checks import KEYS

@@ -293,13 +293,18 @@ def test_frozen_orientation_blind_source_transfers_negatively(recorded):
 def test_forgetting_and_backward_transfer_consistent(recorded):
     got = recorded_experiment(recorded, "forgetting")
     for strategy, r in got.items():
-        (before, _), (after, _) = r["R"]
-        assert abs(r["forgetting"] - (before - after)) < 1e-6, f"{strategy}: forgetting should be {before - after:.3f}"
-        assert abs(r["backward_transfer"] - (after - before)) < 1e-6, f"{strategy}: BWT should be {after - before:.3f}"
-    assert got["frozen backbone"]["forgetting"] == 0, "a frozen backbone cannot forget"
-    assert got["full fine-tuning"]["forgetting"] > got["L2-SP"]["forgetting"], (
-        "L2-SP should forget less of ImageNet than unconstrained fine-tuning"
-    )
+        for R, forgot, bwt in zip(r["R"], r["forgetting"], r["backward_transfer"], strict=True):
+            (before, _), (after, _) = R
+            assert abs(forgot - (before - after)) < 1e-6, f"{strategy}: forgetting should be {before - after:.3f}"
+            assert abs(bwt - (after - before)) < 1e-6, f"{strategy}: BWT should be {after - before:.3f}"
+    assert all(f == 0 for f in got["frozen"]["forgetting"]), "a frozen backbone cannot forget"
+    # means over three seeds of shares of 1,000 photo crops: fine-tuning changes 0.20 to 0.25 of ImageNet's
+    # answers on each seed, L2-SP 0.04 to 0.08 (references, example); a penalty that does not pull the shared
+    # weights back leaves L2-SP where fine-tuning is, 0.15 above
+    assert (
+        recorded_mean(got["fine-tuning"], "forgetting", "fine_tune")
+        > recorded_mean(got["L2-SP"], "forgetting", "l2sp_penalty") + 0.05
+    ), "L2-SP should forget clearly less of ImageNet than unconstrained fine-tuning: check l2sp_penalty"
 
 
 @graded("experiment", 0.5)
