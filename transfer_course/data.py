@@ -100,7 +100,7 @@ def natural_images(source: str = "imagenet") -> ImageSet:
     return ImageSet(images, np.array(labels, dtype=np.int64), [str(c) for c in range(n_classes)])
 
 
-# colour photographs that scikit-image and scikit-learn ship inside their wheels (no download)
+# photographs that scikit-image and scikit-learn ship inside their wheels (no download; camera.png is grey)
 _SKIMAGE_PHOTOS = ("astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg", "motorcycle_left.png", "camera.png")
 _SKLEARN_PHOTOS = ("china.jpg", "flower.jpg")
 
@@ -116,8 +116,9 @@ def photographs() -> ImageSet:
     files += [Path(sklearn.__file__).parent / "datasets" / "images" / name for name in _SKLEARN_PHOTOS]
     images, labels, classes = [], [], ["imagenet", "cifar10", "cifar100", "photo"]
     for source in classes[:3]:
-        images += [np.asarray(Image.fromarray(i).convert("RGB")) for i in natural_images(source).images]
-        labels += [classes.index(source)] * 20
+        samples = natural_images(source).images
+        images += [np.asarray(Image.fromarray(i).convert("RGB")) for i in samples]
+        labels += [classes.index(source)] * len(samples)
     for file in files:
         with Image.open(file) as image:
             images.append(np.asarray(image.convert("RGB")))
