@@ -367,7 +367,7 @@ CASES = [
     Case(
         "imports_the_grader",
         "m1_concepts",
-        set_source("Q6", "import grader\nQ6 = 0.1448"),
+        set_source("Q6", "import grader\nQ6 = 0.1418"),
         {"answer[Q6]"},
         feedback={"answer[Q6]": "No module named 'grader'"},
     ),

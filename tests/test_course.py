@@ -166,14 +166,14 @@ def test_m1_claims_hold_on_the_quoted_numbers():
         0.67,
         0.58,
     ]
-    # Q3: at 400, fine-tuning about 0.02 ahead of scratch and scratch ahead of the frozen features, at every seed;
+    # Q3: at 400, fine-tuning 0.02 to 0.03 ahead of scratch and scratch ahead of the frozen features, at every seed;
     # the means the feedback quotes
-    assert all(0.01 <= f - s <= 0.03 for f, s in zip(curves["fine-tuning"]["400"], curves["scratch"]["400"]))
+    assert {round(f - s, 2) for f, s in zip(curves["fine-tuning"]["400"], curves["scratch"]["400"])} <= {0.02, 0.03}
     assert all(s > f for s, f in zip(curves["scratch"]["400"], curves["feature extraction"]["400"]))
     assert [round(mean(curves[k]["400"]), 3) for k in ("feature extraction", "scratch", "fine-tuning")] == [
         0.922,
-        0.950,
-        0.971,
+        0.948,
+        0.973,
     ]
     # Q5 and Q6: the frozen source hurts at every seed, fine-tuned it helps at every seed; the key is the mean
     assert all(g > 0 for g in gaps["frozen source"]) and all(g < 0 for g in gaps["fine-tuned source"])
@@ -184,10 +184,12 @@ def test_m1_claims_hold_on_the_quoted_numbers():
     share = lora["LoRA"]["trainable parameters"] / lora["LoRA"]["total parameters"]
     ratio = lora["LoRA"]["seconds per step"] / lora["full fine-tuning"]["seconds per step"]
     assert 0.0030 <= share <= 0.0036 and 0.45 <= ratio <= 0.6
-    # Q12: tau positive on every seed (what (a) leans on), the interval across 0 (the key) and past 0.4 (what the
-    # feedback on (b) says), the faces CNN second by LogME and second worst after fine-tuning, and (d) quoting
-    # the largest tau as if it were accuracy
-    assert all(t > 0 for t in q["KENDALL_TAU"]) and q["TAU_INTERVAL"][0] < 0 < 0.4 < q["TAU_INTERVAL"][1]
+    # Q12: (a) reads the first seed's tau and its feedback names the lowest, the interval across 0 (the key) and
+    # its top quoted by the feedback on (b), the faces CNN second by LogME and second worst after fine-tuning,
+    # and (d) quoting the largest tau as if it were accuracy
+    tau, interval, wrong = q["KENDALL_TAU"], q["TAU_INTERVAL"], KEYS["Q12"].wrong
+    assert f"tau is {tau[0]} on the first seed" in prose("m1_concepts") and f"tau is {min(tau)}," in wrong["a"]
+    assert interval[0] < 0 < interval[1] and f"the interval reaches {interval[1]}," in wrong["b"]
     by_logme = sorted(q["SOURCES"], key=lambda n: q["SOURCES"][n][0], reverse=True)
     by_accuracy = sorted(q["SOURCES"], key=lambda n: q["SOURCES"][n][1], reverse=True)
     assert by_logme[1] == by_accuracy[-2] == "faces CNN"

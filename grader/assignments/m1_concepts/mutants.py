@@ -8,7 +8,7 @@ MUTANTS = [
     Mutant("pretraining_always_wins", "Q3", 'Q3 = "c"', 'Q3 = "a"', ("answer[Q3]",), ("frozen features are last",)),
     Mutant("scratch_for_far_domains", "Q4", 'Q4 = "a"', 'Q4 = "b"', ("answer[Q4]",), ("early layers",)),
     Mutant("drop_the_source", "Q5", 'Q5 = "b"', 'Q5 = "a"', ("answer[Q5]",), ("fine-tuned helps",)),
-    Mutant("gap_sign_flipped", "Q6", "Q6 = 0.145", "Q6 = -0.145", ("answer[Q6]",), ("subtracted the other way",)),
+    Mutant("gap_sign_flipped", "Q6", "Q6 = 0.142", "Q6 = -0.142", ("answer[Q6]",), ("subtracted the other way",)),
     Mutant("concept_shift", "Q7", 'Q7 = "c"', 'Q7 = "a"', ("answer[Q7]",), ("rule from image to label is the same",)),
     Mutant(
         "full_matrix_times_rank", "Q8", "Q8 = 65_536", "Q8 = 8 * 4096 * 4096", ("answer[Q8]",), ("r full matrices",)
@@ -18,7 +18,7 @@ MUTANTS = [
         "parameter_share_is_time_share", "Q10", 'Q10 = "a"', 'Q10 = "b"', ("answer[Q10]",), ("share of computation",)
     ),
     Mutant("frozen_means_nothing_moves", "Q11", 'Q11 = "d"', 'Q11 = "a"', ("answer[Q11]",), ("no gradient",)),
-    Mutant("positive_tau_means_it_works", "Q12", 'Q12 = "c"', 'Q12 = "a"', ("answer[Q12]",), ("random ranking",)),
+    Mutant("one_seeds_tau_means_it_works", "Q12", 'Q12 = "c"', 'Q12 = "a"', ("answer[Q12]",), ("random ranking",)),
 ]
 
 PARTIAL = Partial(mutants=("forgot_the_head", "concept_shift"), unimplemented=("Q12",))
