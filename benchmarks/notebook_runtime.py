@@ -9,15 +9,15 @@ Usage: python benchmarks/notebook_runtime.py [assignment ...]
 
 import os
 import sys
-from pathlib import Path
 
+import psutil
 from common import BIN, ROOT, run
 
 
-def cpu_times() -> tuple[int, int]:
-    """(steal, total) jiffies of all CPUs since boot, from /proc/stat."""
-    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
-    return fields[7], sum(fields)
+def steal_and_total() -> tuple[float, float]:
+    """CPU seconds stolen by the hypervisor and all CPU seconds, summed over CPUs, since boot."""
+    times = psutil.cpu_times()
+    return times.steal, sum(times)
 
 
 def main() -> None:
@@ -25,9 +25,10 @@ def main() -> None:
     print(f"{os.cpu_count()} cores")
     for a in assignments:
         folder = ROOT / "source" / a
-        steal, total = cpu_times()
+        steal, total = steal_and_total()
         seconds, peak = run([str(BIN / "jupyter"), "execute", "--output", os.devnull, f"{a}.ipynb"], cwd=folder)
-        stolen = (cpu_times()[0] - steal) / max(cpu_times()[1] - total, 1)
+        steal_after, total_after = steal_and_total()
+        stolen = (steal_after - steal) / max(total_after - total, 1e-9)
         print(f"{a:<14} {seconds:6.1f} s   peak memory {peak / 2**20:.0f} MiB   steal {stolen:.0%}")
 
 
