@@ -7,12 +7,17 @@ Nothing here downloads anything unless a hub id was configured.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import torch
 from torch import nn
 
 from . import config
+
+# peft 0.21 reads transformers' `is_gradient_checkpointing`, which transformers 5 says it will remove in v6:
+# a note between two pinned libraries that a student's notebook would show and nobody in it can act on
+warnings.filterwarnings("ignore", message="`is_gradient_checkpointing` is deprecated", category=FutureWarning)
 
 VISION_ARCHITECTURE = "tf_efficientnet_lite0"
 
