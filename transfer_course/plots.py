@@ -98,12 +98,23 @@ def bars(values: dict, ylabel: str, title: str = "", fmt: str = "{:.3f}", log: b
     names = list(values)
     runs = [_per_seed(v) for v in values.values()]
     means, spreads = [r.mean() for r in runs], [_spread(r) for r in runs]
-    drawn = ax.bar(names, means, yerr=[sd or 0.0 for sd in spreads], capsize=4, color=plt.cm.tab10.colors[: len(names)])
+    ax.bar(names, means, yerr=[sd or 0.0 for sd in spreads], capsize=4, color=plt.cm.tab10.colors[: len(names)])
     for i, r in enumerate(runs):
         if len(r) > 1:
             ax.scatter(np.full(len(r), i), r, color="black", s=10, zorder=3)
     labels = [fmt.format(m) + (f" ± {fmt.format(sd)}" if sd is not None else "") for m, sd in zip(means, spreads)]
-    ax.bar_label(drawn, labels=labels, fontsize=8, padding=2)
+    # above the error bar and the highest seed, which a label on the bar's top would cover
+    for i, (m, sd, r, label) in enumerate(zip(means, spreads, runs, labels)):
+        ax.annotate(
+            label,
+            (i, max(m + (sd or 0.0), r.max())),
+            xytext=(0, 3),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=8,
+        )
+    ax.margins(y=0.12)  # room for the labels below the title
     ax.set(ylabel=ylabel, title=title)
     if max(len(n) for n in names) > 12:  # long names would run into each other
         ax.tick_params(axis="x", labelrotation=20)
