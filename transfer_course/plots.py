@@ -92,21 +92,19 @@ def confusion_matrix(confusion, classes, title: str = "Confusion matrix (rows: t
 
 
 def bars(values: dict, ylabel: str, title: str = "", fmt: str = "{:.3f}", log: bool = False):
-    """One bar per named value, the value written on it. A list of values (one per seed) draws their
+    """One bar per named value, the value written above it. A list of values (one per seed) draws their
     mean, a standard-deviation error bar and each seed as a dot, and writes "mean ± sd"."""
     fig, ax = plt.subplots(figsize=(1.6 * len(values) + 1.5, 3.6))
     names = list(values)
     runs = [_per_seed(v) for v in values.values()]
     means, spreads = [r.mean() for r in runs], [_spread(r) for r in runs]
     ax.bar(names, means, yerr=[sd or 0.0 for sd in spreads], capsize=4, color=plt.cm.tab10.colors[: len(names)])
-    for i, r in enumerate(runs):
+    for i, (m, sd, r) in enumerate(zip(means, spreads, runs)):
         if len(r) > 1:
             ax.scatter(np.full(len(r), i), r, color="black", s=10, zorder=3)
-    labels = [fmt.format(m) + (f" ± {fmt.format(sd)}" if sd is not None else "") for m, sd in zip(means, spreads)]
-    # above the error bar and the highest seed, which a label on the bar's top would cover
-    for i, (m, sd, r, label) in enumerate(zip(means, spreads, runs, labels)):
+        # above the error bar and the highest seed, which a label on the bar's top would cover
         ax.annotate(
-            label,
+            fmt.format(m) + (f" ± {fmt.format(sd)}" if sd is not None else ""),
             (i, max(m + (sd or 0.0), r.max())),
             xytext=(0, 3),
             textcoords="offset points",
