@@ -10,6 +10,8 @@ code raised, hung or crashed, the test reports that instead.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -78,10 +80,83 @@ def _known_pitfall(message: str) -> str:
     return next((f"; {advice}" for text, advice in PITFALLS.items() if text in message), "")
 
 
-def recorded_experiment(recorded: dict, name: str) -> dict:
+class Recorded(Mapping):
+    """Results a notebook recorded, read the way the reference results are laid out.
+
+    A student's run can record anything: a key missing, a list where a table belongs, NaN for an
+    accuracy. Reading through this view turns each of those into a failed check whose feedback names
+    the entry, never into a grader error: a missing key fails like an assert, and a value is
+    checked against the reference value at the same place (a finite number where the reference has a
+    number, a non-empty list of such where it has a list, a table where it has a table)."""
+
+    def __init__(self, values: dict, like, path: tuple[str, ...] = ()):
+        self._values, self._like, self._path = values, like if isinstance(like, dict) else {}, path
+
+    def __getitem__(self, key):
+        path = (*self._path, str(key))
+        assert key in self._values, (
+            f"the recorded results have no entry {_named(path)}: the cell that records it did not run to the end "
+            "or records something else; run the experiment cells as released, then the whole notebook, and save"
+        )
+        value, like = self._values[key], self._like.get(key)
+        problem = _unlike(value, like)
+        assert problem is None, (
+            f"the recorded results hold {problem} at {_named(path)}, where a run records {_kind(like)}"
+        )
+        return Recorded(value, like, path) if isinstance(value, dict) else value
+
+    def get(self, key, default=None):
+        return self[key] if key in self._values else default
+
+    def __contains__(self, key) -> bool:
+        return key in self._values
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
+def _named(path: tuple[str, ...]) -> str:
+    return " → ".join(repr(p) for p in path)
+
+
+def _number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _kind(like) -> str:
+    if isinstance(like, dict):
+        return "a table"
+    if isinstance(like, list):
+        return f"a non-empty list of {_kind(like[0])}s" if like else "a list"
+    return "a finite number" if _number(like) else type(like).__name__
+
+
+def _unlike(value, like) -> str | None:
+    """What is wrong with a recorded value where the reference has `like` (None: nothing to compare with)."""
+    if like is None:
+        return None
+    if isinstance(like, dict):
+        return None if isinstance(value, dict) else f"a {type(value).__name__}"
+    if isinstance(like, list):
+        if not isinstance(value, list):
+            return f"a {type(value).__name__}"
+        if like and not value:
+            return "an empty list"
+        return next((p for v in value if (p := _unlike(v, like[0] if like else None))), None)
+    if _number(like):
+        if not _number(value):
+            return f"a {type(value).__name__} ({str(value)[:20]!r})"
+        return None if math.isfinite(value) else f"{value} (not a finite number)"
+    return None if isinstance(value, type(like)) else f"a {type(value).__name__}"
+
+
+def recorded_experiment(recorded: Mapping, name: str) -> Mapping:
     """The values a notebook recorded under `name`, or a failed check telling the student to run it."""
     values = recorded.get(name)
-    assert isinstance(values, dict), (
+    assert isinstance(values, Mapping), (
         f"the '{name}' results are not recorded: run the whole notebook (Run > Run All Cells) and save it "
         "before submitting; the cells that record them need every function they call to work"
     )
@@ -94,8 +169,9 @@ def recorded_mean(results: dict, key: str, made_by: str) -> float:
     value = results.get(key)
     if isinstance(value, list) and value and all(isinstance(v, (int, float)) for v in value):
         value = sum(value) / len(value)
-    assert isinstance(value, (int, float)), (
-        f"the '{key}' result is missing: it comes from {made_by}; implement it and run the whole notebook again"
+    assert _number(value) and math.isfinite(value), (
+        f"the '{key}' result is missing or not a finite number ({str(value)[:20]}): it comes from {made_by}; "
+        "implement it and run the whole notebook again"
     )
     return value
 
@@ -169,7 +245,7 @@ class GradingPlugin:
 
     @pytest.fixture
     def recorded(self):
-        return self.recorded_results
+        return Recorded(self.recorded_results, self.recorded_references)
 
     @pytest.fixture
     def recorded_reference(self):

@@ -63,3 +63,52 @@ def test_edited_experiment_cell_voids_the_experiment(solution, tmp_path):
     assert {f["kind"] for f in report.tamper} == {"locked_cell_modified"}
     assert lost(report) == {t.name for t in report.tests if t.function == "experiment"}
     assert all("voided by tampering" in t.feedback for t in report.tests if t.function == "experiment")
+
+
+# A student's run can record anything; the checks must say what is wrong with it, never that the grader failed.
+MALFORMED = {
+    "a list that holds a word": (
+        lambda v: v["fine_tuning"].__setitem__("accuracy", "high"),
+        {"results_recorded", "accuracies_match_reference", "pretraining_beats_scratch"},
+        "'strategies' → 'fine_tuning' → 'accuracy'",
+    ),
+    "NaN for an accuracy": (
+        lambda v: v["scratch"].__setitem__("accuracy", [float("nan"), 0.3, 0.3]),
+        {"results_recorded", "pretraining_beats_scratch"},
+        "nan (not a finite number) at 'strategies' → 'scratch' → 'accuracy'",
+    ),
+    "a strategy missing": (
+        lambda v: v.pop("feature_extraction"),
+        {"results_recorded", "accuracies_match_reference", "pretraining_beats_scratch", "trainable_parameter_counts"},
+        "feature_extraction",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", MALFORMED)
+def test_malformed_results_are_the_students_feedback_not_a_grader_failure(solution, tmp_path, case):
+    edit, expected, named = MALFORMED[case]
+    report = grade_notebook(with_recorded(solution, edit), tmp_path)
+    assert report.grader_failure is None and report.errors == [], report.errors
+    assert lost(report) == expected
+    assert all(t.status == "failed" for t in report.tests if t.name in expected)
+    assert any(named in t.feedback for t in report.tests if t.name in expected), [t.feedback for t in report.tests]
+
+
+def test_m3_missing_learning_curve_entry_is_feedback(tmp_path):
+    """The case issue 22 found: a check indexing got["scratch"]["5"] raised KeyError, and the report blamed
+    the grader."""
+    from grader.grading import grade
+
+    def edit(values):
+        if "scratch" in values and "5" in values["scratch"]:
+            del values["scratch"]["5"]
+
+    notebook = with_recorded(nbformat.read(example("solution", "m3_evaluation"), as_version=4), edit)
+    path = tmp_path / "m3_evaluation.ipynb"
+    nbformat.write(notebook, path)
+    report = grade(path)
+    assert report.grader_failure is None and report.errors == []
+    assert lost(report) == {"learning_curves_match_reference", "pretraining_wins_with_five_labels"}
+    wins = next(t for t in report.tests if t.name == "pretraining_wins_with_five_labels")
+    assert "'learning_curves' → 'scratch' → '5'" in wins.feedback and "run" in wins.feedback

@@ -293,6 +293,8 @@ def test_frozen_orientation_blind_source_transfers_negatively(recorded):
 def test_forgetting_and_backward_transfer_consistent(recorded):
     got = recorded_experiment(recorded, "forgetting")
     for strategy, r in got.items():
+        seeds = {len(r["R"]), len(r["forgetting"]), len(r["backward_transfer"])}
+        assert len(seeds) == 1, f"{strategy}: R, forgetting and backward_transfer should hold one entry per seed each"
         for R, forgot, bwt in zip(r["R"], r["forgetting"], r["backward_transfer"], strict=True):
             (before, _), (after, _) = R
             assert abs(forgot - (before - after)) < 1e-6, f"{strategy}: forgetting should be {before - after:.3f}"
