@@ -106,7 +106,7 @@ class Sandbox:
         self.trusted = trusted
         self.isolation = isolation_mode(isolation)
         self.device = device
-        self.threads = threads or os.cpu_count() or 1
+        self.threads = threads or len(os.sched_getaffinity(0)) or 1
         self.workdir = tempfile.mkdtemp(prefix="grader-")
         runtime = Path(self.workdir) / "runtime"
         shutil.copytree(RUNTIME, runtime, ignore=shutil.ignore_patterns("__pycache__"))
@@ -177,7 +177,14 @@ class Sandbox:
             "TRANSFORMERS_OFFLINE": "1",
             "TL_CACHE": f"{home}/cache",
             "TL_DEVICE": self.device,
+            # One thread per CPU this process may use, and threads that sleep when they wait: OpenMP's default
+            # lets a waiting thread spin, so on a busy machine a thread spins while the one it waits for is
+            # off the CPU, and a cell's CPU time grows with the load beside it (issue 22: an honest cell
+            # passed its CPU-time limit under load). Passive waiting keeps CPU time what the work costs.
             "OMP_NUM_THREADS": str(self.threads),
+            "OMP_WAIT_POLICY": "PASSIVE",
+            "MKL_NUM_THREADS": str(self.threads),
+            "OPENBLAS_NUM_THREADS": str(self.threads),
             "PYTHONHASHSEED": "0",
             "LANG": "C.UTF-8",
             "PYTHONUNBUFFERED": "1",
