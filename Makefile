@@ -11,7 +11,7 @@ WORKERS ?= 2
 DEVICE ?= cpu
 HUB_PROXY := deploy/jupyterhub/node_modules/.installed
 
-.PHONY: demo test test-fast lint venv release references examples bench clean hub hub-stop
+.PHONY: demo record test test-fast lint venv release references examples bench clean hub hub-stop
 
 $(BIN)/.installed: requirements.txt requirements-nodeps.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,8 +28,12 @@ venv: $(BIN)/.installed
 release: venv
 	for a in $(ASSIGNMENTS); do nbgrader generate_assignment $$a --force --log-level=WARN || exit 1; done
 
-## grade the example submissions in submitted/ and print the scores
+## grade the example submissions in submitted/ and print the scores (quick mode: experiment points from the
+## saved outputs, marked provisional; `make record` runs every notebook again for the grade of record)
 demo: release
+	$(BIN)/python -m grader grade-all submitted --workers $(WORKERS) --quick
+
+record: release
 	$(BIN)/python -m grader grade-all submitted --workers $(WORKERS)
 
 ## the whole test-suite (what CI runs: lint, then every test; the hub test needs Debian's chromium); it ends with the 20 slowest tests, the list to read before trimming the suite (45-minute target)

@@ -6,8 +6,12 @@ autograded/<student>/<assignment>/: report.json, feedback.html and a copy of the
 notebook (what formgrader and `nbgrader generate_feedback` read). `merge` then
 collects the reports into scores.csv and nbgrader's gradebook.
 
-Resumable: a submission whose notebook is unchanged since its report (same hash,
-same grader version) is not graded again unless forced. One submission the
+The grade of record runs each notebook again in the sandbox (`execute`) and grades what that run
+recorded; `execute=False` is the quick mode, whose experiment points are provisional (the report,
+scores.csv and the status column say so, and the gradebook does not take them).
+
+Resumable: a submission whose notebook is unchanged since its report (same hash, same digest of
+everything that grades it, a mode at least as thorough) is not graded again unless forced. One submission the
 grader cannot handle gets a row that says so; the batch goes on. For clusters,
 `shard=(k, n)` grades every n-th submission from the k-th: a Slurm job array runs
 the shards through this same entry point, and one final `merge` follows.
@@ -27,7 +31,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from . import __version__, course
+from . import course
 from .feedback import render
 from .files import write_atomically
 from .report import ExecutionStatus, Report, load_json, write_json
@@ -36,6 +40,7 @@ from .sandbox.limits import Limits
 
 class RowStatus(StrEnum):
     GRADED = "graded"
+    PROVISIONAL = "provisional"  # quick mode: some points await the grader's own run of the notebook
     UNCHANGED = "unchanged"  # its report is current: not graded again
     STOPPED = "stopped by a limit"  # graded, but --execute did not run the whole notebook
     GRADER_ERROR = "grader error"  # the grader failed on it: the instructor should look
@@ -57,6 +62,8 @@ class Row:
     max_score: float
     status: RowStatus
     detail: str = ""  # which cell and limit, or what failed
+    mode: str = ""  # "executed" (the grade of record) or "quick"
+    provisional: float = 0.0  # points of the score that await the grader's own run
 
     @property
     def percent(self) -> float:
@@ -91,15 +98,27 @@ def status_of(report: Report | None) -> tuple[RowStatus, str]:
     execution = report.execution
     if execution is not None and execution.status == ExecutionStatus.STOPPED:
         return RowStatus.STOPPED, f"{execution.cell}, {execution.limit}"
+    if report.provisional_points:
+        return RowStatus.PROVISIONAL, f"{report.provisional_points:g} points from saved outputs, not run"
     return RowStatus.GRADED, ""
 
 
-def _unchanged(submission: Submission, out: Path) -> bool:
+def mode_of(report: Report | None) -> str:
+    return "" if report is None else "executed" if report.executed else "quick"
+
+
+def _unchanged(submission: Submission, out: Path, execute: bool, digests: dict[str, str | None]) -> bool:
+    """Whether its report still stands: the same notebook, graded by the same checks, probes, references,
+    release and code (their digest), in a mode at least as thorough as the one asked for."""
     report = load_json(output_folder(out, submission) / "report.json")
-    if report is None:
+    if report is None or report.grader_digest is None or (execute and not report.executed):
         return False
-    digest = hashlib.sha256(submission.notebook.read_bytes()).hexdigest()
-    return report.notebook_sha256 == digest and report.grader_version == __version__
+    if report.assignment not in digests:
+        digests[report.assignment] = (
+            course.load(report.assignment).digest() if report.assignment in course.known() else None
+        )
+    notebook = hashlib.sha256(submission.notebook.read_bytes()).hexdigest()
+    return report.notebook_sha256 == notebook and report.grader_digest == digests[report.assignment]
 
 
 def _grade_one(submission: Submission, out: Path, execute: bool, limits: Limits, isolation: str, threads: int) -> None:
@@ -152,22 +171,30 @@ def grade_all(
     workers: int = 1,
     out: Path = Path("autograded"),
     force: bool = False,
-    execute: bool = False,
+    execute: bool = True,
     limits: Limits = Limits(),
     isolation: str = "auto",
     shard: tuple[int, int] = (0, 1),
+    only: set[tuple[str, str]] | None = None,
     progress: bool = True,
 ) -> dict[tuple[str, str], RowStatus]:
-    """Grade the submissions of shard k of n; returns {(student, assignment): UNCHANGED or GRADED}, or
-    GRADER_ERROR where the process grading it died."""
+    """Grade the submissions of shard k of n (of those in `only`, (student, assignment) pairs, when given);
+    returns {(student, assignment): UNCHANGED or GRADED}, or GRADER_ERROR where the process grading it died."""
     k, n = shard
-    mine = [s for i, s in enumerate(discover(root)) if i % n == k]
-    statuses = {(s.student, s.assignment): RowStatus.UNCHANGED for s in mine if not force and _unchanged(s, out)}
+    mine = [
+        s for i, s in enumerate(discover(root)) if i % n == k and (only is None or (s.student, s.assignment) in only)
+    ]
+    digests: dict[str, str | None] = {}
+    statuses = {
+        (s.student, s.assignment): RowStatus.UNCHANGED
+        for s in mine
+        if not force and _unchanged(s, out, execute, digests)
+    }
     todo = [s for s in mine if (s.student, s.assignment) not in statuses]
     for s in mine:
         if (s.student, s.assignment) in statuses:  # the same notebook submitted again: its grade stands, but
             _copy_other_files(s, output_folder(out, s))  # nbgrader keys its feedback by the new timestamp
-    threads = max(1, (os.cpu_count() or 1) // max(workers, 1))
+    threads = max(1, len(os.sched_getaffinity(0)) // max(workers, 1))
     arguments = (out, execute, limits, isolation, threads)
     with tqdm(total=len(todo), desc="grading", unit="notebook", disable=not progress or not todo) as bar:
         if workers <= 1:
@@ -200,7 +227,10 @@ def merge(
     for s in discover(root):
         report = load_json(output_folder(out, s) / "report.json")
         status, detail = status_of(report)
-        if (statuses or {}).get((s.student, s.assignment)) == RowStatus.UNCHANGED and status == RowStatus.GRADED:
+        if (statuses or {}).get((s.student, s.assignment)) == RowStatus.UNCHANGED and status in (
+            RowStatus.GRADED,
+            RowStatus.PROVISIONAL,
+        ):
             status = RowStatus.UNCHANGED
         elif (statuses or {}).get((s.student, s.assignment)) == RowStatus.GRADER_ERROR:
             status, detail = RowStatus.GRADER_ERROR, "the process grading it died"
@@ -212,6 +242,8 @@ def merge(
                 report.max_score if report else 0.0,
                 status,
                 detail,
+                mode_of(report),
+                report.provisional_points if report else 0.0,
             )
         )
         if report is not None:
@@ -226,19 +258,33 @@ def merge(
 def write_csv(rows: list[Row], path: Path) -> None:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["student", "assignment", "score", "max_score", "percent", "status"])
+    writer.writerow(["student", "assignment", "score", "max_score", "percent", "status", "mode", "provisional"])
     for r in rows:
         writer.writerow(
-            [r.student, r.assignment, f"{r.score:g}", f"{r.max_score:g}", f"{r.percent:.1f}", r.status_text]
+            [
+                r.student,
+                r.assignment,
+                f"{r.score:g}",
+                f"{r.max_score:g}",
+                f"{r.percent:.1f}",
+                r.status_text,
+                r.mode,
+                f"{r.provisional:g}",
+            ]
         )
     write_atomically(path, buffer.getvalue())
 
 
 def table(rows: list[Row]) -> str:
-    lines = [f"{'student':<16} {'assignment':<14} {'score':>9} {'percent':>8}  status"]
+    lines = [f"{'student':<16} {'assignment':<14} {'score':>9} {'percent':>8}  {'mode':<8}  status"]
     for r in rows:
         lines.append(
             f"{r.student:<16} {r.assignment:<14} {f'{r.score:g}/{r.max_score:g}':>9} {r.percent:>7.0f}%  "
-            f"{r.status_text}"
+            f"{r.mode:<8}  {r.status_text}"
+        )
+    if any(r.provisional for r in rows):
+        lines.append(
+            "provisional: points from experiment results saved in the notebook, which the grader did not produce "
+            "(quick mode); grade without --quick for the grade of record"
         )
     return "\n".join(lines)

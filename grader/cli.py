@@ -95,6 +95,13 @@ def _shard(text: str) -> tuple[int, int]:
     return k, n
 
 
+def _pair(text: str) -> tuple[str, str]:
+    student, _, assignment = text.partition("/")
+    if not student or not assignment or "/" in assignment:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected STUDENT/ASSIGNMENT, e.g. student1/m2_vision")
+    return student, assignment
+
+
 def cmd_grade_all(args) -> int:
     from .batch import grade_all, merge, table
     from .gradebook import default_url
@@ -104,10 +111,11 @@ def cmd_grade_all(args) -> int:
         workers=args.workers,
         out=Path(args.out),
         force=args.force,
-        execute=args.execute,
+        execute=not args.quick,
         limits=_limits(args),
         isolation=args.sandbox,
         shard=args.shard,
+        only=set(args.only) if args.only else None,
     )
     if args.shard != (0, 1):
         print(
@@ -189,7 +197,20 @@ def parser() -> argparse.ArgumentParser:
     many.add_argument("--workers", type=int, default=1, help="submissions graded at once (default 1)")
     many.add_argument("--out", default="autograded", help="where reports and scores.csv go (default autograded)")
     many.add_argument("--force", action="store_true", help="grade again even if a notebook is unchanged")
-    many.add_argument("--execute", action="store_true", help="re-run each notebook in the sandbox first")
+    many.add_argument(
+        "--quick",
+        action="store_true",
+        help="do not run the notebooks again: experiment points come from the saved outputs and are provisional "
+        "(named so in the reports and scores.csv, kept out of the gradebook); default: the grade of record, "
+        "each notebook run again in the sandbox",
+    )
+    many.add_argument(
+        "--only",
+        type=_pair,
+        action="append",
+        metavar="STUDENT/ASSIGNMENT",
+        help="grade only this submission (repeatable; the hub's service grades one at a time)",
+    )
     many.add_argument(
         "--shard",
         type=_shard,

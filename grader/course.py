@@ -9,6 +9,7 @@ grader/references/. A submission's own copy of any of this is never trusted.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +58,34 @@ class Assignment:
     @property
     def release_notebook(self) -> Path:
         return root() / "release" / self.id / f"{self.id}.ipynb"
+
+    def grading_files(self) -> list[Path]:
+        """Every file whose content can change this assignment's grades: the grader's code (less the other
+        assignments' checks), this assignment's checks and probes, its references, the released notebook
+        and the helper package that the notebook and the probes run."""
+        from .sandbox.confinement import helper_package
+
+        code = [
+            p
+            for p in GRADER_DIR.rglob("*")
+            if p.suffix in (".py", ".ini") and ASSIGNMENTS_DIR not in p.parents and "__pycache__" not in p.parts
+        ]
+        return sorted(code) + [
+            self.checks,
+            self.probes,
+            REFERENCES_DIR / f"{self.id}.json",
+            REFERENCES_DIR / f"{self.id}.safetensors",
+            self.release_notebook,
+            *sorted(helper_package().rglob("*.py")),
+        ]
+
+    def digest(self) -> str:
+        """sha256 over `grading_files`, names and contents: a report made under another digest is stale."""
+        digest = hashlib.sha256()
+        for path in self.grading_files():
+            digest.update(f"{path.name}\0{path.stat().st_size}\0".encode())
+            digest.update(path.read_bytes())
+        return digest.hexdigest()
 
     def points_of(self, function: str) -> float:
         """Points nbgrader gives the function's public test cell: the hidden tests must add up to it."""

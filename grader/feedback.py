@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 from collections import OrderedDict
 
-from .report import ExecutionStatus, Report, percent
+from .report import ExecutionStatus, Report, execution_margin, percent, unreproduced
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; color: #222; }
@@ -17,6 +17,7 @@ h1 { font-size: 1.4rem; } h2 { font-size: 1.1rem; margin-top: 1.6rem; }
 table { border-collapse: collapse; width: 100%; } td, th { padding: .35rem .5rem; border-bottom: 1px solid #ddd;
 text-align: left; vertical-align: top; } .passed { color: #17692f; } .failed, .error, .timeout { color: #a4161a; }
 .score { font-size: 1.2rem; font-weight: 600; } .note { color: #555; font-size: .9rem; }
+.provisional { background: #fff6d6; padding: .5rem .7rem; border-left: 4px solid #d4a10f; }
 """
 
 
@@ -37,7 +38,7 @@ def fragment(report: Report, student: str = "") -> str:
         f"<p class='score'>{report.score:g} / {report.max_score:g} points ({percent(report):.0f}%)</p>",
     ]
     parts += [f"<p class='error'>{e(error)}</p>" for error in report.errors]
-    parts += _execution(report) + _checks(report)
+    parts += _provisional(report) + _execution(report) + _checks(report)
     if report.tamper:
         parts.append("<h2>Changes the grader noticed</h2><ul>")
         parts += [
@@ -65,11 +66,26 @@ def _checks(report: Report) -> list[str]:
         )
         parts += [
             f"<tr><td>{e(t.name.replace('_', ' '))}</td><td>{t.points:g} / {t.max_points:g}</td>"
-            f"<td class='{e(t.status)}'>{e(t.status)}</td><td>{e(t.feedback)}</td></tr>"
+            f"<td class='{e(t.status)}'>{e(t.status)}{' (provisional)' if t.provisional else ''}</td>"
+            f"<td>{e(t.feedback)}</td></tr>"
             for t in tests
         ]
         parts.append("</table>")
     return parts
+
+
+def _provisional(report: Report) -> list[str]:
+    """Which points are not final yet, and what makes them final."""
+    if not report.provisional_points:
+        return []
+    return [
+        f"<p class='provisional'><strong>Provisional:</strong> {report.provisional_points:g} of these points "
+        "(the checks marked <em>provisional</em>) come from the experiment results saved in your notebook. "
+        "Your final grade comes from the grader's own run of your notebook from the top: this page is "
+        "replaced when that run has been graded (on the course hub, usually within minutes of submitting; "
+        "longer when many submit at once). If a saved result was not produced by the code you submitted, "
+        "that run will not reproduce it.</p>"
+    ]
 
 
 def _execution(report: Report) -> list[str]:
@@ -89,6 +105,11 @@ def _execution(report: Report) -> list[str]:
         parts.append(f"<p class='failed'>{e(run.reason or '')}</p>")
     else:
         parts.append("<p class='passed'>It ran to the end.</p>")
+    if run.unreproduced:
+        sentence = unreproduced(run)
+        parts.append(f"<p class='failed'>{e(sentence[0].upper() + sentence[1:])}.</p>")
+    if margin := execution_margin(run):
+        parts.append(f"<p class='note'>{e(margin)}.</p>")
     if run.raised:
         parts.append("<p>These cells raised an error (later cells may depend on them):</p><ul>")
         parts += [f"<li><code>{e(line)}</code></li>" for line in run.raised]

@@ -2,7 +2,8 @@
 `nbgrader generate_feedback` work on them.
 
 Each graded function's points go to the auto score of its test cell
-(`test_<function>`), whose maximum is the same by construction. The assignment,
+(`test_<function>`), whose maximum is the same by construction. Provisional points (experiment
+results the grader did not produce itself, quick mode) never do: the gradebook is a grade of record. The assignment,
 its notebook and cells are taken from the released notebook when the gradebook
 does not know them yet (no `nbgrader generate_assignment` run against it).
 """
@@ -69,7 +70,7 @@ def record(url: str, results: list[tuple[str, Report]]) -> int:
             _ensure_assignment(gradebook, spec)
             gradebook.update_or_create_student(student)
             gradebook.update_or_create_submission(spec.id, student)
-            for function, (score, _) in report.points_by_function().items():
+            for function, (score, _) in report.points_by_function(of_record=True).items():
                 grade = gradebook.find_grade(course.test_cell_id(function), spec.id, spec.id, student)
                 grade.auto_score = score
                 grade.needs_manual_grade = grade.manual_score is not None

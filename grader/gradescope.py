@@ -4,7 +4,9 @@
 the helper package, the released notebook, the pinned requirements; never the
 solutions in source/) with Gradescope's two scripts: setup.sh installs the
 environment once per image, run_autograder grades /autograder/submission/ and
-writes /autograder/results/results.json.
+writes /autograder/results/results.json. The score is a grade of record, so the
+notebook runs again in the sandbox first: set the assignment's autograder timeout
+above the notebook's own runtime (BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -74,7 +76,7 @@ def run(assignment_id: str, root: Path) -> dict:
     preferred = submission / f"{assignment_id}.ipynb"
     notebooks = [preferred] if preferred.exists() else sorted(submission.glob("**/*.ipynb"))
     if notebooks:
-        report = grade(notebooks[0], assignment_id)
+        report = grade(notebooks[0], assignment_id, execute=True)  # Gradescope's score is a grade of record
     else:
         report = Report(assignment_id, None, errors=[f"no notebook submitted: upload {assignment_id}.ipynb"])
     payload = results(report)

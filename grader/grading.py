@@ -15,7 +15,7 @@ from pathlib import Path
 
 from . import course, notebook, references, tamper
 from .checking import GradingPlugin, run_checks
-from .report import Execution, ExecutionStatus, Report, TestStatus
+from .report import Execution, ExecutionStatus, Report, TestStatus, unreproduced
 from .sandbox.confinement import Sandbox
 from .sandbox.limits import Limits
 from .sandbox.notebook_run import NotebookRun, execute_notebook
@@ -68,6 +68,7 @@ def identify(g: Grading) -> None:
         return
     g.report.assignment = g.spec.id
     g.report.reference = references.load(g.spec.id)[2]
+    g.report.grader_digest = g.spec.digest()
 
 
 def inspect(g: Grading) -> None:
@@ -102,9 +103,14 @@ def _record_execution(g: Grading, run: NotebookRun) -> None:
         g.report.warnings.append(f"--execute: {run.problem}")
     else:
         execution = Execution(ExecutionStatus.COMPLETED, raised=raised)
+    execution.cells, execution.cell_cpu_limit = run.cells, g.options.limits.cell_cpu_seconds
     g.report.warnings += [f"--execute: {line}" for line in raised]
     g.report.execution = execution
     g.recorded_from = executed
+    ran = notebook.recorded_results(executed) if executed else {}
+    execution.unreproduced = sorted(set(notebook.recorded_results(g.submission)) - set(ran))
+    if execution.unreproduced:
+        g.report.warnings.append(f"--execute: {unreproduced(execution)}")
 
 
 def check(g: Grading) -> None:
@@ -112,6 +118,8 @@ def check(g: Grading) -> None:
     recorded = notebook.recorded_results(g.recorded_from) if g.recorded_from is not None else {}
     plugin = GradingPlugin(g.probes.probes, ref_probes, recorded, ref_experiments, cell_errors=g.probes.cell_errors)
     g.report.tests = run_checks(g.spec.checks, plugin)
+    for test in g.report.tests:  # results the grader did not produce itself cannot be a grade of record
+        test.provisional = test.function == tamper.EXPERIMENT and not g.options.execute
     if plugin.errors:
         g.report.errors += plugin.errors
         g.report.grader_failure = f"{len(plugin.errors)} check(s) could not run: {plugin.errors[0]}"

@@ -32,6 +32,23 @@ def example(student: str, assignment_id: str) -> Path:
     return ROOT / "submitted" / student / assignment_id / f"{assignment_id}.ipynb"
 
 
+def pasted(assignment_id: str):
+    """The untouched release with the solution's recorded-result outputs pasted into one extra cell:
+    copying a classmate's outputs, with no function implemented."""
+    import nbformat
+
+    from grader.notebook import RESULTS_MIME_TYPE
+
+    release = nbformat.read(ROOT / "release" / assignment_id / f"{assignment_id}.ipynb", as_version=4)
+    solution = nbformat.read(example("solution", assignment_id), as_version=4)
+    outputs = [o for c in solution.cells for o in c.get("outputs", []) if RESULTS_MIME_TYPE in o.get("data", {})]
+    assert outputs, "the solution example records no results"
+    cell = nbformat.v4.new_code_cell("# my results")
+    cell.outputs = outputs
+    release.cells.append(cell)
+    return release
+
+
 @pytest.fixture(scope="session")
 def graded_examples():
     """Reports of the committed example submissions, graded once per session."""

@@ -1,5 +1,6 @@
 """Grading a class: grade-all, resumability, shards and merge, the gradebook, feedback pages,
-the Gradescope bundle. Uses the quick m1_concepts examples."""
+the Gradescope bundle. Uses the quick m1_concepts examples; the tests of resumability and shards grade
+in the quick mode (m1_concepts records no experiment results, so its grade is the same either way)."""
 
 import csv
 import json
@@ -47,6 +48,8 @@ def test_grade_all_writes_reports_feedback_csv_and_gradebook(classroom, course_c
     assert done.returncode == 0, done.stderr[-2000:]
     got = scores(out / "scores.csv")
     assert got[("s_solution", "m1_concepts")] == (12.0, "graded")
+    with open(out / "scores.csv") as f:
+        assert {r["mode"] for r in csv.DictReader(f)} == {"executed"}, "the default is the grade of record"
     assert got[("s_untouched", "m1_concepts")][0] == 0 and got[("s_broken", "m1_concepts")][0] == 0
     assert 0 < got[("s_partial", "m1_concepts")][0] < 12
     for student in ("s_solution", "s_partial", "s_untouched", "s_broken"):
@@ -90,16 +93,16 @@ def test_grade_all_writes_reports_feedback_csv_and_gradebook(classroom, course_c
 
 def test_unchanged_submissions_are_not_graded_again(classroom, tmp_path):
     out = tmp_path / "autograded"
-    first = batch.grade_all(classroom, out=out, progress=False)
+    first = batch.grade_all(classroom, out=out, execute=False, progress=False)
     assert set(first.values()) == {"graded"}
     stamp = (out / "s_solution" / "m1_concepts" / "report.json").stat().st_mtime_ns
     (classroom / "s_partial" / "m1_concepts" / "m1_concepts.ipynb").write_bytes(
         example("solution", "m1_concepts").read_bytes()
     )
-    second = batch.grade_all(classroom, out=out, progress=False)
+    second = batch.grade_all(classroom, out=out, execute=False, progress=False)
     assert second[("s_solution", "m1_concepts")] == "unchanged" and second[("s_partial", "m1_concepts")] == "graded"
     assert (out / "s_solution" / "m1_concepts" / "report.json").stat().st_mtime_ns == stamp
-    assert set(batch.grade_all(classroom, out=out, force=True, progress=False).values()) == {"graded"}
+    assert set(batch.grade_all(classroom, out=out, execute=False, force=True, progress=False).values()) == {"graded"}
 
 
 def test_the_same_notebook_submitted_again_carries_its_new_timestamp(classroom, tmp_path):
@@ -108,10 +111,11 @@ def test_the_same_notebook_submitted_again_carries_its_new_timestamp(classroom, 
     out = tmp_path / "autograded"
     submission = classroom / "s_solution" / "m1_concepts"
     (submission / "timestamp.txt").write_text("2026-11-28 20:00:00.000000 UTC")
-    batch.grade_all(classroom, out=out, progress=False)
+    batch.grade_all(classroom, out=out, execute=False, progress=False)
     (submission / "timestamp.txt").write_text("2026-11-28 20:05:00.000000 UTC")
     (submission / "submission_secret.txt").write_text("a new secret")
-    assert batch.grade_all(classroom, out=out, progress=False)[("s_solution", "m1_concepts")] == "unchanged"
+    again = batch.grade_all(classroom, out=out, execute=False, progress=False)
+    assert again[("s_solution", "m1_concepts")] == "unchanged"
     graded = out / "s_solution" / "m1_concepts"
     assert (graded / "timestamp.txt").read_text() == "2026-11-28 20:05:00.000000 UTC"
     assert (graded / "submission_secret.txt").read_text() == "a new secret"
@@ -119,7 +123,7 @@ def test_the_same_notebook_submitted_again_carries_its_new_timestamp(classroom, 
 
 def test_shards_then_merge_equal_one_run(classroom, tmp_path):
     whole, sharded = tmp_path / "whole", tmp_path / "sharded"
-    batch.merge(classroom, whole, None, batch.grade_all(classroom, out=whole, progress=False))
+    batch.merge(classroom, whole, None, batch.grade_all(classroom, out=whole, execute=False, progress=False))
     for k in range(3):
         done = subprocess.run(
             [
@@ -133,6 +137,7 @@ def test_shards_then_merge_equal_one_run(classroom, tmp_path):
                 "--out",
                 str(sharded),
                 "--no-gradebook",
+                "--quick",
             ],
             capture_output=True,
             text=True,

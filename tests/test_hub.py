@@ -18,7 +18,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import ROOT
+from conftest import ROOT, pasted
 from course_hub import Hub
 
 pytestmark = pytest.mark.slow  # a hub, two students' servers, a browser, real grading
@@ -336,6 +336,25 @@ def service_pids(hub: Hub) -> list[int]:
         except OSError:
             pass
     return found
+
+
+def test_pasted_results_lose_their_points_when_the_grade_of_record_arrives(hub):
+    """The preview in seconds shows the pasted experiment points as provisional, the gradebook never
+    holds them, and the service's own run of the notebook replaces the page with the grade of record."""
+    before = feedback_folders(hub, "student1", "m2_vision")
+    submit_from_terminal(hub, "student1", "m2_vision", nbformat.writes(pasted("m2_vision")).encode())
+    preview = feedback_from_terminal(hub, "student1", "m2_vision", before)
+    assert "Provisional:" in preview and score_on_page(preview)[0] > 0, preview[:2000]
+    assert hub.gradebook_score("student1", "m2_vision") == 0
+    # the final run queues behind earlier ones (ben's, from the browser test): a notebook whose functions all
+    # raise runs in well under a minute, but an earlier solution run may take minutes on a slow machine
+    deadline, page = time.monotonic() + 600, preview
+    while "Provisional:" in page and time.monotonic() < deadline:
+        time.sleep(5)
+        page = feedback_from_terminal(hub, "student1", "m2_vision", set())
+    assert "Provisional:" not in page, f"no grade of record:\n{hub.log()[-3000:]}"
+    assert score_on_page(page)[0] == 0 and "did not record" in page
+    assert hub.gradebook_score("student1", "m2_vision") == 0
 
 
 def test_a_crash_of_the_service_loses_nothing(hub):

@@ -5,7 +5,8 @@ notebook back as JSON. A cell may use `cell_cpu_seconds` of CPU time (its kernel
 and everything the kernel started), and `cell_cpu_seconds * wall_per_cpu_second`
 seconds of wall time for code that waits without computing: CPU time is what
 the cell costs, whatever else the machine is doing. A cell past a limit stops
-the run; the notebook comes back as far as it ran, saying which cell and limit.
+the run; the notebook comes back as far as it ran, saying which cell and limit, with what each cell
+used.
 Job (JSON on stdin): notebook (its JSON text), cell_cpu_seconds, wall_per_cpu_second, fd.
 """
 
@@ -37,9 +38,21 @@ class Watchdog(threading.Thread):
     def kernel_started(self, pid: int) -> None:
         self.kernel_pid = pid
 
+        self.cells: list[dict] = []  # what each cell used, sent back with the notebook
+
     def cell_started(self, name: str) -> None:
         with self.lock:
             self.cell, self.cell_cpu, self.cell_wall = name, self.cpu(), time.monotonic()
+
+    def cell_finished(self) -> None:
+        with self.lock:
+            self._record_cell()
+            self.cell = None
+
+    def _record_cell(self) -> None:
+        if self.cell is not None:
+            cpu, wall = self.cpu() - self.cell_cpu, time.monotonic() - self.cell_wall
+            self.cells.append({"cell": self.cell, "cpu_seconds": round(cpu, 2), "wall_seconds": round(wall, 2)})
 
     def cpu(self) -> float:
         return tree_cpu_seconds(self.kernel_pid) if self.kernel_pid is not None else 0.0
@@ -66,6 +79,7 @@ class Watchdog(threading.Thread):
 
     def stop(self, limit: str, seconds: float, reason: str) -> None:
         self.stopped = {"cell": self.cell, "limit": limit, "seconds": seconds, "reason": reason}
+        self._record_cell()
         self.done.set()
         try:
             os.killpg(os.getpgid(self.kernel_pid), signal.SIGKILL)
@@ -96,6 +110,9 @@ def main() -> None:
         watchdog.cell_started(name)
         protocol.send(fd, {"event": "cell_start", "cell": name})
 
+    def executed(**_):
+        watchdog.cell_finished()
+
     workdir = os.path.join(os.environ.get("TMPDIR", "/tmp"), "notebook")
     os.makedirs(workdir, exist_ok=True)
     client = NotebookClient(
@@ -106,6 +123,7 @@ def main() -> None:
         resources={"metadata": {"path": workdir}},
         on_notebook_start=kernel_started,
         on_cell_execute=announce,
+        on_cell_executed=executed,
     )
     error = None
     try:
@@ -116,7 +134,7 @@ def main() -> None:
     stopped = watchdog.stopped
     protocol.send(
         fd,
-        {"event": "executed", "error": None if stopped else error, "stopped": stopped},
+        {"event": "executed", "error": None if stopped else error, "stopped": stopped, "cells": watchdog.cells},
         nbformat.writes(notebook).encode(),
     )
     protocol.send(fd, {"event": "finished"})
