@@ -1,6 +1,7 @@
-"""What load does to the CPU time of a training cell, with OpenMP's default waiting and with the sandbox's
+"""What load does to the CPU time of a training cell under three ways for OpenMP's threads to wait: the
+default (spin 300,000 rounds, then sleep), the sandbox's (GOMP_SPINCOUNT=10000) and none at all
 (OMP_WAIT_POLICY=PASSIVE): the mechanism behind an honest `--execute` cell passing its CPU-time limit on a
-busy machine (issue 22).
+busy machine (issue 22). `cpu_layout.py` with the same settings shows what each costs a quiet machine.
 
 The cell: 15 training steps of a randomly initialised EfficientNet-Lite0 (timm) on 32 images of 96x96
 (machine_load.TRAINING), with as many threads as this process may use, as a sandboxed kernel gets them.
@@ -24,14 +25,14 @@ from contextlib import ExitStack
 from common import ENV
 from machine_load import TRAINING, busy_machine, torch_jobs
 
+WAITING = {"default (spins)": {}, "sandbox's": {"GOMP_SPINCOUNT": "10000"}, "passive": {"OMP_WAIT_POLICY": "PASSIVE"}}
 
-def cell(steps: int, wait_policy: str | None) -> tuple[float, float]:
+
+def cell(steps: int, waiting: dict) -> tuple[float, float]:
     """CPU seconds and wall seconds of one run of the cell."""
     threads = str(len(os.sched_getaffinity(0)))
-    env = dict(ENV, OMP_NUM_THREADS=threads)
-    env.pop("OMP_WAIT_POLICY", None)
-    if wait_policy:
-        env["OMP_WAIT_POLICY"] = wait_policy
+    env = {k: v for k, v in ENV.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+    env.update(waiting, OMP_NUM_THREADS=threads)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run([sys.executable, "-c", TRAINING, str(steps)], env=env, check=True)
@@ -56,14 +57,13 @@ def main() -> None:
     print(f"{'load':<18} {'OpenMP waiting':<16} {'CPU s':>7} {'wall s':>7}  CPU / quiet CPU")
     quiet = {}
     for load, contexts in LOADS.items():
-        for policy in (None, "PASSIVE"):
+        for label, waiting in WAITING.items():
             with ExitStack() as stack:
                 for context in contexts:
                     stack.enter_context(context())
-                cpu, wall = cell(args.steps, policy)
-            quiet.setdefault(policy, cpu)
-            label = "passive" if policy else "default (spins)"
-            print(f"{load:<18} {label:<16} {cpu:7.1f} {wall:7.1f}  {cpu / quiet[policy]:.2f}", flush=True)
+                cpu, wall = cell(args.steps, waiting)
+            quiet.setdefault(label, cpu)
+            print(f"{load:<18} {label:<16} {cpu:7.1f} {wall:7.1f}  {cpu / quiet[label]:.2f}", flush=True)
 
 
 if __name__ == "__main__":

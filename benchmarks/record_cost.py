@@ -1,7 +1,8 @@
 """What the grade of record costs over the notebook itself: `grade --execute` of each source notebook
 against the same notebook run top to bottom by `jupyter execute`, one after the other in one session.
 The difference is the grader's own work (starting the sandbox, the probes, the checks) and the sandbox's
-(bubblewrap, its limits, passive OpenMP waiting).
+(bubblewrap, its limits, passive OpenMP waiting). It also prints the heaviest cell's CPU time in the
+grader's run next to the per-cell CPU limit, the margin an honest notebook has.
 
 A class's grade of record costs about its number of correct submissions times the graded time (untouched
 and broken notebooks stop early); the class figure printed is that product for 40 correct submissions,
@@ -10,8 +11,11 @@ an upper bound, not a run of 40.
 Usage: python benchmarks/record_cost.py [assignment ...]   (default: m2_vision m3_evaluation m2_lora)
 """
 
+import json
 import os
 import sys
+import tempfile
+from pathlib import Path
 
 from common import BIN, ROOT, run
 
@@ -19,15 +23,25 @@ from common import BIN, ROOT, run
 def main() -> None:
     assignments = sys.argv[1:] or ["m2_vision", "m3_evaluation", "m2_lora"]
     print(f"{os.cpu_count()} cores")
-    print(f"{'assignment':<14} {'notebook s':>10} {'graded s':>9} {'overhead':>9}  40 correct, one at a time")
+    print(
+        f"{'assignment':<14} {'notebook s':>10} {'graded s':>9} {'overhead':>9}  {'40 correct':>10}  "
+        "heaviest cell: CPU s / limit (headroom)"
+    )
     for a in assignments:
         folder = ROOT / "source" / a
         notebook, _ = run([str(BIN / "jupyter"), "execute", "--output", os.devnull, f"{a}.ipynb"], cwd=folder)
-        graded, _ = run(
-            [str(BIN / "python"), "-m", "grader", "grade", str(folder / f"{a}.ipynb"), "--execute", "--quiet"]
-        )
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "report.json"
+            command = ["-m", "grader", "grade", str(folder / f"{a}.ipynb"), "--execute", "--json", str(out), "--quiet"]
+            graded, _ = run([str(BIN / "python"), *command])
+            report = json.loads(out.read_text())
+        execution = report["execution"]
+        heaviest = max(execution["cells"], key=lambda c: c["cpu_seconds"])
+        cpu, limit = heaviest["cpu_seconds"], execution["cell_cpu_limit"]
         print(
-            f"{a:<14} {notebook:10.1f} {graded:9.1f} {graded / notebook - 1:9.1%}  {40 * graded / 3600:.1f} h",
+            f"{a:<14} {notebook:10.1f} {graded:9.1f} {graded / notebook - 1:9.1%}  {40 * graded / 3600:8.1f} h  "
+            f"{heaviest['cell']}: {cpu:.0f} / {limit:.0f} ({limit / cpu:.1f}x), "
+            f"{report['score']:g}/{report['max_score']:g}",
             flush=True,
         )
 

@@ -1,3 +1,3 @@
 """The transfer-learning course's grader: `python -m grader --help`."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -126,8 +126,9 @@ def test_a_busy_machine_costs_no_points(tmp_path):
 def test_a_training_cell_costs_the_same_cpu_beside_torch_jobs(tmp_path):
     """The mechanism behind issue 22's lost points: OpenMP threads that spin while they wait burn CPU time
     whenever a neighbour holds the CPU they wait for (4.3 times the quiet CPU time beside torch jobs,
-    cell_cpu_under_load.py). The sandbox's threads wait passively, so the cell costs what it costs quietly;
-    a cell that spun would cost over twice as much and fail the bound below."""
+    cell_cpu_under_load.py). The sandbox's threads spin only briefly before they sleep, so the cell costs
+    about what it costs quietly; with OMP_WAIT_POLICY=ACTIVE in the sandbox this failed (7.6 s quiet,
+    34.3 s busy)."""
     from grader.grading import grade
 
     path = m1_with_cells(tmp_path, TRAINING.replace("int(sys.argv[1])", "6"))
@@ -142,7 +143,7 @@ def test_a_training_cell_costs_the_same_cpu_beside_torch_jobs(tmp_path):
         assert ran == sorted(ran) and ran[-1] == cells, "each code cell that ran, in order, the training cell last"
         used[label] = report.execution.cells[-1]["cpu_seconds"]
         assert report.execution.cell_cpu_limit == Limits().cell_cpu_seconds
-    # 1.5: passive waiting measured 0.98 to 1.01 of quiet under each load; spinning 4.3
+    # 1.5: the sandbox's waiting measured about 1.2 of quiet under load, passive 1.0 to 1.2, spinning 3 to 5
     assert used["busy"] <= 1.5 * used["quiet"] + 1.0, used
 
 

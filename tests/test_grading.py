@@ -19,9 +19,10 @@ REPORT_KEYS = {
     "tamper",
     "errors",
     "grader_version",
+    "grader_digest",
     "reference",
 }
-TEST_KEYS = {"name", "function", "points", "max_points", "status", "feedback"}
+TEST_KEYS = {"name", "function", "points", "max_points", "status", "feedback", "provisional"}
 
 
 @pytest.mark.parametrize("assignment_id", EACH_ASSIGNMENT)

@@ -177,12 +177,15 @@ class Sandbox:
             "TRANSFORMERS_OFFLINE": "1",
             "TL_CACHE": f"{home}/cache",
             "TL_DEVICE": self.device,
-            # One thread per CPU this process may use, and threads that sleep when they wait: OpenMP's default
-            # lets a waiting thread spin, so on a busy machine a thread spins while the one it waits for is
-            # off the CPU, and a cell's CPU time grows with the load beside it (issue 22: an honest cell
-            # passed its CPU-time limit under load). Passive waiting keeps CPU time what the work costs.
+            # One thread per CPU this process may use, and threads that spin only briefly before they sleep.
+            # OpenMP (torch's libgomp) lets a waiting thread spin for 300,000 rounds by default, so on a busy
+            # machine a thread spins while the one it waits for is off the CPU, and a cell's CPU time grew
+            # with the load beside it: 3 to 5 times (benchmarks/cell_cpu_under_load.py, issue 22: an honest
+            # cell passed its CPU-time limit under load). 10,000 rounds keep that within about 1.2 and cost
+            # nothing quietly; OMP_WAIT_POLICY=PASSIVE (no spinning) did as well under load but made m3's
+            # small training steps half as slow again.
             "OMP_NUM_THREADS": str(self.threads),
-            "OMP_WAIT_POLICY": "PASSIVE",
+            "GOMP_SPINCOUNT": "10000",
             "MKL_NUM_THREADS": str(self.threads),
             "OPENBLAS_NUM_THREADS": str(self.threads),
             "PYTHONHASHSEED": "0",
