@@ -84,3 +84,22 @@ def nbgrader_autograde(course: Path, assignment: str, students: dict[str, Path])
         )
     seconds, _ = run(["nbgrader", "autograde", assignment, "--force", "--log-level=ERROR"], cwd=course)
     return seconds
+
+
+def grade_executed(notebook: Path) -> tuple[dict, float]:
+    """`grade --execute` of one notebook: its JSON report and the wall seconds it took."""
+    import json
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "report.json"
+        seconds, _ = run([str(BIN / "python"), "-m", "grader", "grade", str(notebook), "--execute", "--json", str(out)])
+        return json.loads(out.read_text()), seconds
+
+
+def heaviest_cell(report: dict) -> str:
+    """'cell 40: 212 / 900 (4.2x)': the cell that used the most CPU time, against the per-cell limit."""
+    execution = report["execution"]
+    heaviest = max(execution["cells"], key=lambda c: c["cpu_seconds"])
+    cpu, limit = heaviest["cpu_seconds"], execution["cell_cpu_limit"]
+    return f"{heaviest['cell']}: {cpu:.0f} / {limit:.0f} ({limit / cpu:.1f}x)"

@@ -8,32 +8,14 @@ thread per core and OpenMP's default spinning, machine_load.torch_jobs). The clo
 Usage: python benchmarks/execute_under_load.py [assignment ...]   (default: m2_vision)
 """
 
-import json
 import os
-import subprocess
 import sys
-import tempfile
-import time
 from contextlib import nullcontext
-from pathlib import Path
 
-from common import BIN, ENV, ROOT
+from common import ROOT, grade_executed, heaviest_cell
 from machine_load import busy_machine, torch_jobs
 
 LOADS = {"quiet": nullcontext, "CPU hogs": busy_machine, "torch jobs": torch_jobs}
-
-
-def grade(notebook: Path) -> tuple[dict, float]:
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "report.json"
-        start = time.perf_counter()
-        subprocess.run(
-            [str(BIN / "python"), "-m", "grader", "grade", str(notebook), "--execute", "--json", str(out), "--quiet"],
-            env=ENV,
-            cwd=ROOT,
-            check=True,
-        )
-        return json.loads(out.read_text()), time.perf_counter() - start
 
 
 def main() -> None:
@@ -44,14 +26,10 @@ def main() -> None:
         notebook = ROOT / "source" / a / f"{a}.ipynb"
         for load, context in LOADS.items():
             with context():
-                report, seconds = grade(notebook)
-            execution = report["execution"]
-            heaviest = max(execution["cells"], key=lambda c: c["cpu_seconds"])
-            limit, cpu = execution["cell_cpu_limit"], heaviest["cpu_seconds"]
+                report, seconds = grade_executed(notebook)
             print(
                 f"{a:<14} {load:<11} {report['score']:g}/{report['max_score']:g} {seconds:7.1f}  "
-                f"{heaviest['cell']}: {cpu:.1f} / {limit:.0f} ({limit / cpu:.1f}x)"
-                f", {execution['status']}",
+                f"{heaviest_cell(report)}, {report['execution']['status']}",
                 flush=True,
             )
 

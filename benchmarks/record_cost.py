@@ -11,13 +11,10 @@ an upper bound, not a run of 40.
 Usage: python benchmarks/record_cost.py [assignment ...]   (default: m2_vision m3_evaluation m2_lora)
 """
 
-import json
 import os
 import sys
-import tempfile
-from pathlib import Path
 
-from common import BIN, ROOT, run
+from common import BIN, ROOT, grade_executed, heaviest_cell, run
 
 
 def main() -> None:
@@ -30,18 +27,10 @@ def main() -> None:
     for a in assignments:
         folder = ROOT / "source" / a
         notebook, _ = run([str(BIN / "jupyter"), "execute", "--output", os.devnull, f"{a}.ipynb"], cwd=folder)
-        with tempfile.TemporaryDirectory() as tmp:
-            out = Path(tmp) / "report.json"
-            command = ["-m", "grader", "grade", str(folder / f"{a}.ipynb"), "--execute", "--json", str(out), "--quiet"]
-            graded, _ = run([str(BIN / "python"), *command])
-            report = json.loads(out.read_text())
-        execution = report["execution"]
-        heaviest = max(execution["cells"], key=lambda c: c["cpu_seconds"])
-        cpu, limit = heaviest["cpu_seconds"], execution["cell_cpu_limit"]
+        report, graded = grade_executed(folder / f"{a}.ipynb")
         print(
             f"{a:<14} {notebook:10.1f} {graded:9.1f} {graded / notebook - 1:9.1%}  {40 * graded / 3600:8.1f} h  "
-            f"{heaviest['cell']}: {cpu:.0f} / {limit:.0f} ({limit / cpu:.1f}x), "
-            f"{report['score']:g}/{report['max_score']:g}",
+            f"{heaviest_cell(report)}, {report['score']:g}/{report['max_score']:g}",
             flush=True,
         )
 
