@@ -247,7 +247,7 @@ def merge(
             )
         )
         if report is not None:
-            graded.append((s.student, report))
+            graded.append((s.student, report, s.notebook.parent))
     rows.sort(key=lambda r: (r.assignment, r.student))
     write_csv(rows, out / "scores.csv")
     if db_url:

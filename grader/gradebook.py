@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import sys
 from contextlib import contextmanager
+from pathlib import Path
 
 from . import course
 from .report import Report
@@ -52,8 +53,18 @@ def _alembic_on_path():
         os.environ["PATH"] = before
 
 
-def record(url: str, results: list[tuple[str, Report]]) -> int:
-    """Write (student, report) scores; returns how many submissions were recorded."""
+def submission_time(folder: Path):
+    """When nbgrader says the submission in `folder` was made (its timestamp.txt, as nbgrader reads it), or None."""
+    from nbgrader.utils import parse_utc
+
+    try:
+        return parse_utc((folder / "timestamp.txt").read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def record(url: str, results: list[tuple[str, Report, Path]]) -> int:
+    """Write (student, report, submission folder) scores; returns how many submissions were recorded."""
     import warnings
 
     from nbgrader.api import Gradebook
@@ -63,13 +74,14 @@ def record(url: str, results: list[tuple[str, Report]]) -> int:
     # nbgrader's update_or_create_submission trips SQLAlchemy's autoflush warnings; the rows are right
     with warnings.catch_warnings(), _alembic_on_path(), Gradebook(url) as gradebook:
         warnings.simplefilter("ignore", SAWarning)
-        for student, report in results:
+        for student, report, folder in results:
             if not report.assignment or not report.tests:
                 continue
             spec = course.load(report.assignment)
             _ensure_assignment(gradebook, spec)
             gradebook.update_or_create_student(student)
-            gradebook.update_or_create_submission(spec.id, student)
+            # formgrader counts a submission as autograded when the gradebook's time is the submission's own
+            gradebook.update_or_create_submission(spec.id, student, timestamp=submission_time(folder))
             for function, (score, _) in report.points_by_function(of_record=True).items():
                 grade = gradebook.find_grade(course.test_cell_id(function), spec.id, spec.id, student)
                 grade.auto_score = score

@@ -39,6 +39,8 @@ def scores(path):
 
 def test_grade_all_writes_reports_feedback_csv_and_gradebook(classroom, course_copy, tmp_path):
     out, db = tmp_path / "autograded", f"sqlite:///{tmp_path / 'gradebook.db'}"
+    for student in ("s_solution", "s_partial"):  # as `nbgrader collect` leaves them
+        (classroom / student / "m1_concepts" / "timestamp.txt").write_text("2026-12-01 09:30:00.000000 UTC")
     done = subprocess.run(
         [sys.executable, "-m", "grader", "grade-all", str(classroom), "--workers", "2", "--out", str(out), "--db", db],
         capture_output=True,
@@ -68,6 +70,15 @@ def test_grade_all_writes_reports_feedback_csv_and_gradebook(classroom, course_c
         submission = gradebook.find_submission("m1_concepts", "s_partial")
         assert submission.score == got[("s_partial", "m1_concepts")][0]
         assert gradebook.find_submission("m1_concepts", "s_solution").score == 12
+    # formgrader (tmp_path is the course) lists each as autograded, not "(not autograded)" beside its score:
+    # the gradebook holds the time of the submission it graded (none where collect left none)
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config import Config
+
+    config = Config({"Exchange": {"root": str(tmp_path / "exchange")}})
+    api = NbGraderAPI(coursedir=CourseDirectory(root=str(tmp_path)), config=config)
+    assert api.get_autograded_students("m1_concepts") == {"s_solution", "s_partial", "s_untouched", "s_broken"}
     exported = subprocess.run(
         ["nbgrader", "export", f"--db={db}", f"--to={tmp_path / 'grades.csv'}"],
         capture_output=True,
