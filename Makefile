@@ -49,7 +49,7 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-## the course on a local JupyterHub (http://127.0.0.1:8000; HUB_STUDENTS=3, HUB_PASSWORD, HUB_PORT)
+## the course on a local JupyterHub (http://127.0.0.1:8000; HUB_STUDENTS=3, HUB_PASSWORD, HUB_PORT; HUB_MODE=class as root: an account per person)
 hub: venv $(HUB_PROXY)
 	deploy/jupyterhub/hub.sh start
 

@@ -1,17 +1,22 @@
 """The course on JupyterHub, end to end, in a real browser (headless Chromium driven by Playwright).
 
 `deploy/jupyterhub/hub.sh` starts a hub as `make hub` does; the instructor releases m1_concepts and
-m2_vision with nbgrader; two students log in, fetch, answer in the notebook as a person would, run
-the cells, validate and submit; the autograder service grades; each student fetches feedback and
-the test reads the score on the feedback page. Screenshots of every step are kept in SCREENSHOTS.
-The rest of the loop (crash of the service, broken and simultaneous submissions, resubmission)
-is driven through nbgrader's own commands, which is what the Assignments panel calls.
+m2_vision from formgrader (Nbgrader > Formgrader in JupyterLab); two students log in, fetch, answer
+in the notebook as a person would, run the cells, validate and submit; the autograder service
+grades; each student fetches feedback and the test reads the score on the feedback page; the
+instructor reads the scores in formgrader, changes one by hand and exports the grades from a
+terminal. Screenshots of every step are kept in SCREENSHOTS. The rest of the loop (crash of the
+service, broken and simultaneous submissions, resubmission) is driven through nbgrader's own
+commands, which is what the Assignments panel calls. Class mode (system accounts, as root): a
+student's own kernel cannot read or write what is not theirs, and their own flow still works.
 """
 
+import csv
 import json
 import os
 import re
 import shutil
+import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -53,12 +58,17 @@ if missing():
 
 
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory):
+def hub(tmp_path_factory, browser):
+    """A demo hub whose instructor has released m1_concepts and m2_vision from formgrader."""
     hub = Hub(tmp_path_factory.mktemp("hub"), password=PASSWORD)
     started = hub.script("start")
     assert started.returncode == 0, started.stdout + started.stderr
+    instructor = Instructor(hub, browser, "instructor", shots="instructor-release")
+    instructor.log_in()
+    instructor.formgrader()
     for assignment in ("m1_concepts", "m2_vision"):
-        hub.release(assignment)
+        instructor.release(assignment)
+    instructor.page.close()
     yield hub
     hub.script("stop")
 
@@ -107,7 +117,7 @@ class Student:
         page = self.page
         page.goto(f"{self.hub.url}/hub/login")
         page.fill("#username_input", self.name)
-        page.fill("#password_input", PASSWORD)
+        page.fill("#password_input", self.hub.password(self.name))
         page.click("#login_submit")
         page.wait_for_selector("#jp-main-dock-panel")
         self.shot("lab")
@@ -239,6 +249,48 @@ class Student:
         return frame.locator("body").inner_text(), arrived
 
 
+class Instructor(Student):
+    """The instructor in JupyterLab: formgrader from the Nbgrader menu (framed in a tab), a terminal."""
+
+    def formgrader(self):
+        self.menu("Nbgrader", "Formgrader")
+        self.frame = self.page.frame_locator("#formgrader iframe")
+        self.frame.locator("h1:has-text('Manage Assignments')").wait_for()
+        self.shot("formgrader")
+        return self.frame
+
+    def dismiss(self) -> str:
+        """The text of formgrader's result dialog, closed."""
+        dialog = self.frame.locator(".modal-dialog")
+        dialog.wait_for()
+        text = dialog.inner_text()
+        dialog.locator(".modal-footer button").first.click()
+        dialog.wait_for(state="hidden")
+        self.frame.locator(".modal-backdrop").wait_for(state="detached")
+        return text
+
+    def release(self, assignment: str) -> None:
+        """Manage Assignments: Generate (the student version from source/), then Release."""
+        row = self.frame.locator(f"tr:has(td.name a:text-is('{assignment}'))")
+        row.locator("td.assign a").click()
+        generated = self.dismiss()
+        assert "Successfully created the student version" in generated, generated[:1500]
+        row.locator("td.release a").click()
+        released = self.dismiss()
+        assert f"Successfully released '{assignment}'" in released, released[:1500]
+        row.locator("td.status:has-text('released')").wait_for()
+        self.shot(f"released-{assignment}")
+
+    def terminal(self, command: str) -> None:
+        """File > New > Terminal, and a command typed into it."""
+        self.page.click(".lm-MenuBar-itemLabel:text-is('File')")
+        self.page.hover(".lm-Menu-itemLabel:text-is('New')")
+        self.page.click(".lm-Menu-itemLabel:text-is('Terminal')")
+        terminal = self.page.locator(".jp-Terminal:not(.lm-mod-hidden) .xterm-screen")
+        terminal.click()
+        self.page.keyboard.type(command + "\n")
+
+
 def score_on_page(text: str) -> tuple[float, float]:
     """The score the grader's report states on the feedback page ('23 / 30 points')."""
     match = re.search(r"([\d.]+) / ([\d.]+) points", text)
@@ -291,7 +343,7 @@ def save_from_terminal(hub: Hub, student: str, assignment: str, notebook: bytes)
     if not (home / assignment).exists():
         fetched = hub.as_user(student, "nbgrader", "fetch_assignment", assignment)
         assert fetched.returncode == 0, fetched.stderr[-2000:]
-    (home / assignment / f"{assignment}.ipynb").write_bytes(notebook)
+    hub.save(student, f"{assignment}/{assignment}.ipynb", notebook)
 
 
 def submit_from_terminal(hub: Hub, student: str, assignment: str, notebook: bytes | None = None) -> None:
@@ -467,3 +519,150 @@ def test_the_instructor_sees_the_notebooks_as_students_will(hub, browser):
             finished.first.scroll_into_view_if_needed()
         instructor.shot(f"progress-{assignment}")
         assert notebook.locator(".jp-OutputArea-output:has-text('Loading widget')").count() == 0
+
+
+def test_the_instructor_reads_changes_and_exports_the_scores(hub, browser):
+    """After the students' submissions above: formgrader shows each autograded score, the instructor
+    takes a point away by hand with a comment, and `nbgrader export` in their terminal has it."""
+    expected = hub.gradebook_score("student2", "m1_concepts")
+    assert expected == 12  # the resubmitted solution (test_broken_and_simultaneous_submissions_are_all_graded)
+    instructor = Instructor(hub, browser, "instructor", shots="instructor-grades")
+    instructor.log_in()
+    frame = instructor.formgrader()
+    frame.locator("a:text-is('Manage Students')").click()
+    row = frame.locator("tr:has(td:text-is('student2'))")
+    row.wait_for()
+    instructor.shot("students")
+    row.locator("td a").first.click()
+    assignment = frame.locator("tr:has(td:has-text('m1_concepts'))")
+    assignment.wait_for()
+    instructor.shot("student2")
+    # autograded (not "(not autograded)"), with the gradebook's score
+    assert assignment.locator("td").first.inner_text().strip() == "m1_concepts"
+    assert "12 / 12" in assignment.inner_text(), assignment.inner_text()
+
+    assignment.locator("td a").first.click()  # the student's notebooks of the assignment
+    frame.locator("tr:has(td:has-text('m1_concepts')) td a").first.click()  # the submission, cell by cell
+    cell = frame.locator(".nbgrader_cell:has(input#test_Q1)")
+    cell.wait_for()
+    cell.scroll_into_view_if_needed()
+    cell.locator("button.no-credit").click()
+    comment = frame.locator("textarea").first
+    comment.fill("Q1: submitted two days late; its point taken off, as the syllabus says.")
+    comment.press("Tab")  # formgrader saves a comment when it loses focus
+    instructor.shot("adjusted")
+    deadline = time.monotonic() + 30
+    while hub.gradebook_score("student2", "m1_concepts") != 11 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert hub.gradebook_score("student2", "m1_concepts") == 11
+    assert any("Q1:" in (c or "") for c in hub.comments("student2", "m1_concepts"))
+
+    # the README's terminal path: the course's environment is on PATH in the instructor's terminal
+    exported = hub.course / "grades.csv"
+    instructor.terminal("cd $TL_COURSE_ROOT && nbgrader export")
+    deadline = time.monotonic() + 60
+    while not exported.exists() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    instructor.shot("exported")
+    assert exported.exists(), "nbgrader export did not run in the instructor's terminal"
+    rows = {(r["student_id"], r["assignment"]): float(r["score"]) for r in csv.DictReader(exported.open())}
+    assert rows[("student2", "m1_concepts")] == 11
+
+
+# --- class mode: a system account per person ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def class_hub():
+    """A class-mode hub (root: it makes system accounts) with m1_concepts released. Its folder is not
+    under pytest's, which only root may enter: the students' homes must be reachable by them."""
+    if os.geteuid() != 0:
+        if os.environ.get("CI_REQUIRES_HUB"):
+            pytest.fail("class mode needs root, and CI requires the hub tests")
+        pytest.skip("class mode makes system accounts: run as root")
+    state = Path(tempfile.mkdtemp(prefix="class-hub-"))
+    hub = Hub(state, students=2, mode="class")
+    started = hub.script("start")
+    assert started.returncode == 0, started.stdout + started.stderr
+    hub.release("m1_concepts")
+    yield hub
+    hub.script("stop")
+    shutil.rmtree(state, ignore_errors=True)
+
+
+# a cell a student runs in their own kernel: each attempt, and what the system said
+PROBE = """import json, os
+def attempt(action, path):
+    try:
+        if action == "write":
+            open(os.path.join(path, "planted.txt"), "w").write("x")
+        elif os.path.isdir(path):
+            os.listdir(path)
+        else:
+            open(path, "rb").read(1)
+        return "allowed"
+    except PermissionError:
+        return "denied"
+    except OSError as error:
+        return type(error).__name__
+print("PROBE " + json.dumps({label: attempt(action, path) for label, (action, path) in ATTEMPTS.items()}))
+"""
+
+
+def test_in_class_mode_a_student_reaches_only_their_own(class_hub, browser):
+    hub = class_hub
+    # student2 has worked: a fetched notebook, a submission graded, feedback fetched
+    before = feedback_folders(hub, "student2", "m1_concepts")
+    submit_from_terminal(hub, "student2", "m1_concepts", solution_bytes("m1_concepts", "partial"))
+    feedback_from_terminal(hub, "student2", "m1_concepts", before)
+    # the autograder runs as the instructor, in cgroups hub.sh gave that account (not per-process limits)
+    report = (hub.course / "autograded" / "student2" / "m1_concepts" / "report.json").read_text()
+    assert "sandbox" in report and "no writable cgroup" not in report, report[-2000:]
+    other, exchange = hub.state / "home" / "student2", hub.state / "exchange" / "transfer-learning"
+    attempts = {
+        "solutions in the course": ("read", hub.course / "source" / "m1_concepts" / "m1_concepts.ipynb"),
+        "solutions in the checkout": ("read", ROOT / "source" / "m1_concepts" / "m1_concepts.ipynb"),
+        "example solutions": ("read", ROOT / "submitted" / "solution" / "m1_concepts" / "m1_concepts.ipynb"),
+        "answer key": ("read", ROOT / "grader" / "assignments" / "m1_concepts" / "checks.py"),
+        "probes": ("read", ROOT / "grader" / "assignments" / "m2_vision" / "probes.py"),
+        "references": ("read", ROOT / "grader" / "references" / "m2_vision.json"),
+        "the checkout's history": ("read", ROOT / ".git" / "HEAD"),
+        "student2's home": ("read", other),
+        "student2's notebook": ("read", other / "m1_concepts" / "m1_concepts.ipynb"),
+        "student2's feedback": ("read", other / "m1_concepts" / "feedback"),
+        "submissions in the exchange": ("read", exchange / "inbound"),
+        "submissions in the course": ("read", hub.course / "submitted"),
+        "the gradebook": ("read", hub.course / "gradebook.db"),
+        "the reports": ("read", hub.course / "autograded" / "student2" / "m1_concepts" / "report.json"),
+        "the hub's database": ("read", hub.state / "jupyterhub.sqlite"),
+        "write student2's feedback": ("write", other / "m1_concepts" / "feedback"),
+        "write the reports": ("write", hub.course / "autograded"),
+        "write released feedback": ("write", exchange / "feedback"),
+        "write the released assignment": ("write", exchange / "outbound" / "m1_concepts"),
+    }
+    for label, (_, path) in attempts.items():  # each is there: "denied" must not stand in for "missing"
+        assert path.exists(), f"{label}: {path} is not there to try"
+
+    student = Student(hub, browser, "student1", shots="class-student1")
+    student.log_in()
+    page = student.page
+    page.click(".jp-LauncherCard[data-category='Notebook']")
+    page.wait_for_selector(".jp-StatusBar-TextItem:has-text('| Idle')")
+    code = f"ATTEMPTS = {json.dumps({k: (a, str(p)) for k, (a, p) in attempts.items()})}\n{PROBE}"
+    student.replace_source(student.cells().first, code)
+    page.keyboard.press("Control+Enter")
+    output = page.locator(".jp-OutputArea-output:has-text('PROBE ')")
+    output.wait_for()
+    student.shot("probe")
+    got = json.loads(output.inner_text().split("PROBE ", 1)[1])
+    assert got == dict.fromkeys(attempts, "denied"), {k: v for k, v in got.items() if v != "denied"}
+
+    # and their own work goes through: fetch, answer, submit, feedback
+    student.fetch("m1_concepts")
+    student.open_notebook("m1_concepts")
+    assert student.answer(answers_for("m1_concepts")) == 12
+    student.run_all()
+    student.submit("m1_concepts")
+    text, _ = student.fetch_feedback("m1_concepts")
+    assert score_on_page(text) == (12, 12)
+    assert hub.gradebook_score("student1", "m1_concepts") == 12

@@ -19,7 +19,8 @@ A submission is recorded as previewed, then done, only after its feedback was re
 nothing: the next start finds it not done and does that pass again (every step is idempotent). A
 resubmission is a new inbound entry, so it is graded again and the gradebook keeps the latest score.
 
-Environment: TL_COURSE_ROOT (the course folder), TL_EXCHANGE, TL_COURSE_ID, HUB_STATE.
+Environment: TL_COURSE_ROOT (the course folder, where the service also keeps its state), TL_EXCHANGE,
+TL_COURSE_ID.
 """
 
 from __future__ import annotations
@@ -233,7 +234,7 @@ def main() -> None:
     import grader.grading  # noqa: F401 (torch, pytest and the checks: loaded now, not in the first student's round)
 
     course = Path(os.environ["TL_COURSE_ROOT"])
-    state = State(Path(os.environ["HUB_STATE"]) / "autograder-state.json")
+    state = State(course / ".autograder-state.json")  # the service's own: in class mode it may write nowhere else
     service = Autograder(course, Path(os.environ["TL_EXCHANGE"]), os.environ["TL_COURSE_ID"], state)
     log(f"watching {service.inbound}")
     try:
