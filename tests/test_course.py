@@ -39,6 +39,17 @@ def test_nbgrader_validate_fails_the_release(course_copy, assignment_id):
     assert inverted.returncode == 0 and "Success" in inverted.stdout, inverted.stdout[-3000:]
 
 
+def test_validate_points_at_an_answer_cell_that_did_not_run(course_copy):
+    """A syntax error in an answer cell: nbgrader's Validate (the notebook's button runs the same) shows
+    the test cell below it, which says to run and fix the cell above instead of a bare NameError."""
+    release = course_copy / "release" / "m1_concepts" / "m1_concepts.ipynb"
+    notebook = nbformat.read(release, as_version=4)
+    next(c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "Q1").source = 'Q1 = "d'
+    nbformat.write(notebook, release)
+    done = nbgrader("validate", str(release), cwd=course_copy)
+    assert "Q1 is not defined: run the cell above; fix any error it shows" in done.stdout, done.stdout[-3000:]
+
+
 @pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
 def test_solution_example_is_current_and_ran_cleanly(assignment_id):
     from grader.examples import answer, cell_of
