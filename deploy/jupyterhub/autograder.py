@@ -119,6 +119,7 @@ class Autograder:
         self.course, self.state = course, state
         self.final: FinalRun | None = None  # the grade of record being run now
         self.inbound = exchange / course_id / "inbound"
+        self.released_feedback = exchange / course_id / "feedback"
         # the instructor's nbgrader settings for this course (its nbgrader_config.py), whoever runs the service
         config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
         config.Exchange.root, config.CourseDirectory.course_id = str(exchange), course_id
@@ -151,12 +152,21 @@ class Autograder:
         """Preview whatever arrived, and move the grades of record along; returns whether there was
         anything to preview."""
         self.finish_final_run()
+        self.open_feedback()
         new = [e for e in submissions(self.inbound) if e not in self.state.done and e not in self.state.previewed]
         if new:
             self.preview(new)
         if self.final is None:
             self.start_final_run()
         return bool(new)
+
+    def open_feedback(self) -> None:
+        """The exchange's feedback folder, made as nbgrader's release_feedback makes it (0711: enter, not
+        list), as soon as the course is released: until it exists, a student's Fetch Feedback fails with
+        a traceback in the server's log instead of finding nothing yet."""
+        if self.inbound.is_dir() and not self.released_feedback.is_dir():
+            self.released_feedback.mkdir(exist_ok=True)
+            self.released_feedback.chmod(0o711)
 
     def preview(self, new: list[str]) -> None:
         started = time.monotonic()
