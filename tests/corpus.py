@@ -157,6 +157,17 @@ for fd in map(int, os.listdir("/proc/self/fd")):
 Q10 = "d"
 """
 
+PROC_ENVIRON = """import os
+found = []
+for pid in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        if b"GRADER_SECRET" in open(f"/proc/{pid}/environ", "rb").read():
+            found.append(pid)
+    except OSError:
+        pass
+verdict = f"the secret is in the environment of processes {found}" if found else "no secret " + "here"
+raise RuntimeError(verdict)  # the feedback quotes this line: it must not hold the words checked for
+"""
 READ_SECRETS = "\n".join(
     [
         "found = []",
@@ -374,7 +385,15 @@ CASES = [
     Case(
         "environment_secrets",
         "m1_concepts",
-        set_source("Q12", "import os\nraise RuntimeError(os.environ.get('GRADER_SECRET', 'no secret here'))"),
+        set_source("Q12", "import os\nseen = os.getenv('GRADER_SECRET', 'no secret ' + 'here')\nraise OSError(seen)"),
+        {"answer[Q12]"},
+        feedback={"answer[Q12]": "no secret here"},
+    ),
+    Case(
+        # bubblewrap's own process is pid 1 inside: its environment must not be the grader's
+        "environment_of_every_process_it_sees",
+        "m1_concepts",
+        set_source("Q12", PROC_ENVIRON),
         {"answer[Q12]"},
         feedback={"answer[Q12]": "no secret here"},
     ),

@@ -67,9 +67,13 @@ class Process:
             env = {**os.environ, **env, "PYTHONPATH": env["PYTHONPATH"] + (f":{inherited}" if inherited else "")}
         return env
 
-    def _environment(self, sandbox: Sandbox) -> dict[str, str] | None:
-        # bubblewrap sets the environment itself (--clearenv, --setenv)
-        return None if sandbox.isolation == Isolation.BUBBLEWRAP else self._sandbox_environment(sandbox)
+    def _environment(self, sandbox: Sandbox) -> dict[str, str]:
+        # bubblewrap sets the sandbox's environment itself (--clearenv, --setenv); its own process stays
+        # inside as pid 1, whose environment a student can read: it gets nothing of the grader's (on the
+        # hub that would be the service's, its API token included), only where its helpers (sh, prlimit) are
+        if sandbox.isolation == Isolation.BUBBLEWRAP:
+            return {"PATH": "/usr/bin:/bin"}
+        return self._sandbox_environment(sandbox)
 
     def task_limit_note(self) -> str:
         """A note for an error message when the task limit refused a fork or thread since the last note."""
