@@ -87,6 +87,10 @@ def parse(raw: bytes, path: Path) -> Notebook:
             f"the notebook is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}): "
             "it was damaged; download it again from Jupyter"
         ) from None
+    except RecursionError:  # nesting deeper than the parser recurses: not a JSONDecodeError
+        raise NotebookError(
+            "the notebook's JSON nests deeper than any notebook Jupyter writes: it was damaged or built by hand"
+        ) from None
     if not isinstance(data, dict) or "nbformat" not in data:
         raise NotebookError("the file is JSON but not a Jupyter notebook (no 'nbformat' field)")
     major = data.get("nbformat")
@@ -126,7 +130,7 @@ def recorded_results(notebook: Notebook) -> dict[str, dict]:
             if isinstance(payload, str):
                 try:
                     payload = json.loads(payload)
-                except json.JSONDecodeError:
+                except (json.JSONDecodeError, RecursionError):
                     continue
             if (
                 isinstance(payload, dict)

@@ -157,6 +157,18 @@ for fd in map(int, os.listdir("/proc/self/fd")):
 Q10 = "d"
 """
 
+# a well-framed message whose JSON nests deeper than any parser recurses
+NESTED = """
+import os, struct
+message = b"[" * 200_000 + b"]" * 200_000
+for fd in map(int, os.listdir("/proc/self/fd")):
+    try:
+        os.write(fd, struct.pack("!II", len(message), 0) + message)
+    except OSError:
+        pass
+Q11 = "a"
+"""
+
 PROC_ENVIRON = """import os
 found = []
 for pid in filter(str.isdigit, os.listdir("/proc")):
@@ -399,6 +411,13 @@ CASES = [
     ),
     # --- gaming the score ------------------------------------------------------------------
     Case("forged_result_messages", "m1_concepts", set_source("Q10", FORGED), {"answer[Q10]"}),
+    Case(
+        "deeply_nested_message",
+        "m1_concepts",
+        set_source("Q11", NESTED),
+        {"answer[Q11]"},
+        feedback={"answer[Q11]": "malformed"},
+    ),
     Case("prints_fake_pass_lines", "m1_concepts", edit(_print_fake_results), {"answer[Q2]"}),
     Case(
         "rewrites_what_goes_back",
@@ -511,6 +530,13 @@ CASES = [
     Case("invalid_json", "m1_concepts", raw(b'{"cells": [{"source": "Q1 = "b"'), "all", error="not valid JSON"),
     Case("non_utf8", "m1_concepts", raw('{"cells": [], "x": "caf\u00e9"}'.encode("latin-1")), "all", error="not UTF-8"),
     Case("empty_file", "m1_concepts", raw(b""), "all", error="empty"),
+    Case(
+        "nested_deeper_than_a_parser_recurses",
+        "m1_concepts",
+        raw(b'{"nbformat": 4, "cells": ' + b"[" * 200_000 + b"]" * 200_000 + b"}"),
+        "all",
+        error="nests deeper",
+    ),
     Case(
         "empty_notebook",
         "m1_concepts",

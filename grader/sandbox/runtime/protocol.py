@@ -41,7 +41,10 @@ class Decoder:
             end = HEADER.size + n_json + n_payload
             if len(self.buffer) < end:
                 break
-            header = json.loads(bytes(self.buffer[HEADER.size : HEADER.size + n_json]))
+            try:
+                header = json.loads(bytes(self.buffer[HEADER.size : HEADER.size + n_json]))
+            except RecursionError:  # nesting deeper than the parser recurses: not a ValueError
+                raise ValueError("message header nests too deeply") from None
             if not isinstance(header, dict):
                 raise ValueError("message header is not a JSON object")
             messages.append((header, bytes(self.buffer[HEADER.size + n_json : end])))
