@@ -86,7 +86,7 @@ def run_in_sandbox(g: Grading) -> None:
             sandbox, setup=g.spec.setup, cells=g.spec.graded_cells(g.submission), probes=g.spec.probes
         )
     g.report.warnings += g.probes.warnings
-    g.findings += tamper.runtime_findings(g.probes.patched)
+    g.findings += tamper.runtime_findings(g.probes.patched, g.probes.out_of_turn)
 
 
 def _record_execution(g: Grading, run: NotebookRun) -> None:

@@ -209,10 +209,19 @@ def inspect(submission: Notebook, assignment: Assignment) -> list[Finding]:
     return [finding for inspection in INSPECTIONS for finding in inspection(submission, assignment)]
 
 
-def runtime_findings(patched: dict[str, list[str]]) -> list[Finding]:
+def runtime_findings(patched: dict[str, list[str]], out_of_turn: dict[str, list[str]]) -> list[Finding]:
     """Replacements the worker saw happen while cells loaded (step = grade id) or probes ran
-    (step = function.case): library code (monkeypatch) or the worker's own machinery."""
-    findings = []
+    (step = function.case): library code (monkeypatch) or the worker's own machinery; and results
+    written to the grader out of turn, which void the function that ran and the one they claimed."""
+    findings = [
+        Finding(
+            "grader_tampering",
+            step,
+            f"wrote the grader a result out of turn (for {', '.join(sorted(set(claimed)))})",
+            sorted({step.split(".")[0], *(name.split(".")[0] for name in claimed)}),
+        )
+        for step, claimed in out_of_turn.items()
+    ]
     for step, names in patched.items():
         function = step.split(".")[0]
         ours = sorted({n.removeprefix(GRADER_PREFIX) for n in names if n.startswith(GRADER_PREFIX)})

@@ -154,7 +154,7 @@ for fd in map(int, os.listdir("/proc/self/fd")):
         os.write(fd, struct.pack("!II", len(message), 0) + message)
     except OSError:
         pass
-Q10 = "d"
+Q10 = "a"  # the right answer: the forged message alone must cost it
 """
 
 # a well-framed message whose JSON nests deeper than any parser recurses
@@ -410,7 +410,14 @@ CASES = [
         feedback={"answer[Q12]": "no secret here"},
     ),
     # --- gaming the score ------------------------------------------------------------------
-    Case("forged_result_messages", "m1_concepts", set_source("Q10", FORGED), {"answer[Q10]"}),
+    Case(
+        "forged_result_messages",
+        "m1_concepts",
+        set_source("Q10", FORGED),
+        {"answer[Q10]"},
+        tamper={"grader_tampering"},
+        feedback={"answer[Q10]": "out of turn"},
+    ),
     Case(
         "deeply_nested_message",
         "m1_concepts",

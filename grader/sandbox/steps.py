@@ -82,10 +82,12 @@ class StepResult:
 
 @dataclass
 class ProbeReport:
-    """What a probe run found: a result per probe, errors of cells that failed to load, and
-    library or grader functions that student code replaced (step -> names)."""
+    """What a probe run found: a result per probe, errors of cells that failed to load, library or
+    grader functions that student code replaced (step -> names), and results that arrived out of turn
+    (step running then -> probes they claimed to be): only student code writes those."""
 
     probes: dict[str, StepResult] = field(default_factory=dict)
     cell_errors: dict[str, ErrorRecord] = field(default_factory=dict)
     patched: dict[str, list[str]] = field(default_factory=dict)
+    out_of_turn: dict[str, list[str]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
