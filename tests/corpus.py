@@ -169,6 +169,13 @@ for fd in map(int, os.listdir("/proc/self/fd")):
 Q11 = "a"
 """
 
+PROC_CMDLINE = """import os
+pids = filter(str.isdigit, os.listdir("/proc"))
+shown = [pid for pid in pids if b"--ro-bind" in open(f"/proc/{pid}/cmdline", "rb").read()]
+verdict = f"the sandbox's mounts are on the command line of processes {shown}" if shown else "no mounts " + "shown"
+raise RuntimeError(verdict)  # the feedback quotes this line: it must not hold the words checked for
+"""
+
 PROC_ENVIRON = """import os
 found = []
 for pid in filter(str.isdigit, os.listdir("/proc")):
@@ -408,6 +415,14 @@ CASES = [
         set_source("Q12", PROC_ENVIRON),
         {"answer[Q12]"},
         feedback={"answer[Q12]": "no secret here"},
+    ),
+    Case(
+        # bubblewrap's command line is pid 1's: its options (the sandbox's layout) come through a descriptor
+        "command_line_of_every_process_it_sees",
+        "m1_concepts",
+        set_source("Q12", PROC_CMDLINE),
+        {"answer[Q12]"},
+        feedback={"answer[Q12]": "no mounts shown"},
     ),
     # --- gaming the score ------------------------------------------------------------------
     Case(

@@ -59,9 +59,23 @@ def available() -> str | None:
     return shutil.which("bwrap")
 
 
-def bwrap_command(argv: list[str], mounts: Mounts, limits: Limits, env: dict[str, str]) -> list[str]:
+def bwrap_command(argv: list[str], options_fd: int) -> list[str]:
+    """bubblewrap reading its options from `options_fd` (see `options_file`): its command line stays
+    visible inside as /proc/1/cmdline, and the mounts would tell a student where the course lies."""
+    return [available(), "--args", str(options_fd), "--", *argv]
+
+
+def options_file(mounts: Mounts, limits: Limits, env: dict[str, str]) -> int:
+    """A file descriptor (in memory, at its start) holding bubblewrap's options, as `--args` reads them;
+    bubblewrap closes it once read, so the sandbox never sees it."""
+    fd = os.memfd_create("bwrap-options")
+    os.write(fd, b"".join(option.encode() + b"\0" for option in options(mounts, limits, env)))
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
+
+
+def options(mounts: Mounts, limits: Limits, env: dict[str, str]) -> list[str]:
     cmd = [
-        available(),
         "--unshare-all",
         "--die-with-parent",
         "--new-session",
@@ -94,4 +108,4 @@ def bwrap_command(argv: list[str], mounts: Mounts, limits: Limits, env: dict[str
     cmd += ["--clearenv"]
     for key, value in env.items():
         cmd += ["--setenv", key, value]
-    return cmd + ["--chdir", "/tmp", "--"] + argv
+    return cmd + ["--chdir", "/tmp"]

@@ -24,17 +24,22 @@ class Process:
         self.limits = sandbox.limits
         self.group = None if sandbox.trusted else control_group(self.limits)
         read_fd, write_fd = os.pipe()
+        options_fd = None
+        if sandbox.isolation == Isolation.BUBBLEWRAP:
+            options_fd = bubblewrap.options_file(sandbox.mounts, self.limits, self._sandbox_environment(sandbox))
         self.popen = subprocess.Popen(
-            self._command(sandbox, script, cpu_seconds),
+            self._command(sandbox, script, cpu_seconds, options_fd),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
-            pass_fds=[write_fd],
+            pass_fds=[write_fd] + ([options_fd] if options_fd is not None else []),
             env=self._environment(sandbox),
             cwd=sandbox.workdir,
             start_new_session=True,
         )
         os.close(write_fd)
+        if options_fd is not None:
+            os.close(options_fd)
         self.results_fd = read_fd
         try:
             self.popen.stdin.write(json.dumps(dict(job, fd=write_fd)).encode())
@@ -42,13 +47,13 @@ class Process:
         except BrokenPipeError:
             pass
 
-    def _command(self, sandbox: Sandbox, script: str, cpu_seconds: float) -> list[str]:
+    def _command(self, sandbox: Sandbox, script: str, cpu_seconds: float, options_fd: int | None) -> list[str]:
         # -E -s: student code ignores PYTHON* variables and the user's site-packages (the script's folder
         # stays importable); trusted runs keep the caller's environment, PYTHONPATH included
         isolate = [] if sandbox.trusted else ["-E", "-s"]
         argv = [INTERPRETER, *isolate, "-B", f"{sandbox.runtime}/{script}"]
-        if sandbox.isolation == Isolation.BUBBLEWRAP:
-            argv = bubblewrap.bwrap_command(argv, sandbox.mounts, self.limits, self._sandbox_environment(sandbox))
+        if options_fd is not None:
+            argv = bubblewrap.bwrap_command(argv, options_fd)
         prefix = (
             []
             if sandbox.trusted
