@@ -139,9 +139,10 @@ def _read(owner, attribute):
 
 
 def load_probes(source: str):
-    """The probes module, compiled from text that never touches the disk."""
+    """The probes module, compiled from text that never touches the disk, without its docstrings
+    (optimize=2): student code can reach the probes' objects, and a docstring would tell it the tests."""
     module = types.ModuleType("probes")
-    exec(compile(source, PROBES_FILENAME, "exec"), module.__dict__)
+    exec(compile(source, PROBES_FILENAME, "exec", optimize=2), module.__dict__)
     return module
 
 
