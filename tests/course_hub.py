@@ -93,16 +93,18 @@ class Hub:
     def log(self) -> str:
         return (self.state / "jupyterhub.log").read_bytes().replace(b"\0", b"").decode("utf-8", "replace")
 
-    def gradebook_score(self, student: str, assignment: str) -> float:
+    def gradebook(self):
+        """The course's gradebook, as formgrader and the autograder share it."""
         from nbgrader.api import Gradebook
 
-        with Gradebook(f"sqlite:///{self.course / 'gradebook.db'}") as gradebook:
+        return Gradebook(f"sqlite:///{self.course / 'gradebook.db'}")
+
+    def gradebook_score(self, student: str, assignment: str) -> float:
+        with self.gradebook() as gradebook:
             return gradebook.find_submission(assignment, student).score
 
     def comments(self, student: str, assignment: str) -> list[str]:
         """The instructor's comments on a submission (the notebook has the assignment's name)."""
-        from nbgrader.api import Gradebook
-
-        with Gradebook(f"sqlite:///{self.course / 'gradebook.db'}") as gradebook:
+        with self.gradebook() as gradebook:
             notebook = gradebook.find_submission_notebook(assignment, assignment, student)
             return [c.manual_comment for c in notebook.comments]

@@ -11,7 +11,7 @@
 # everything (the answers included); for trying the course on a laptop.
 # HUB_MODE=class (root only): system accounts `instructor` and `student1..N`, each server and the
 # autograder run as their own account, and only the instructor and the autograder can read the
-# course folder, the grader and the gradebook (see class_mode below).
+# course folder, the grader and the gradebook (accounts, permissions and cgroups below).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)

@@ -137,9 +137,10 @@ class ProbeRun:
         name = str(message.get("probe"))
         if self.pending is None or name not in self.pending or step != Step(StepKind.PROBE, name):
             # one answer per request: the worker sends each result once, in its turn
-            claimed = self.report.out_of_turn.setdefault(step.name or name[:80], [])
-            if name[:80] not in claimed and len(claimed) < 10:  # the names are the sender's: keep few, short
-                claimed.append(name[:80])
+            name = name[:80]  # the sender's words: keep them short, and few
+            claimed = self.report.out_of_turn.setdefault(step.name or name, [])
+            if name not in claimed and len(claimed) < 10:
+                claimed.append(name)
             return step
         status, error, value = StepStatus.parse(message.get("status")), ErrorRecord.parse(message.get("error")), None
         if status == StepStatus.OK:
